@@ -1,0 +1,149 @@
+/**
+ * The `keelson` command line: `agent`, `collector` and `up` (both, for this host). The only
+ * module that touches process: argv, env, signals and exit codes.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { type AgentConfig, resolveAgentConfig } from '../agent/config.ts';
+import { AGENT_VERSION, AgentDaemon } from '../agent/daemon.ts';
+import { type CollectorConfig, DEFAULT_COLLECTOR_PORT, resolveCollectorConfig } from '../collector/config.ts';
+import { AGENT_WS_PATH, CollectorDaemon } from '../collector/daemon.ts';
+import { systemClock } from '../core/clock.ts';
+import { describeError, KeelsonError } from '../core/errors.ts';
+import { createRootLogger, type Logger } from '../core/logger.ts';
+
+function readConfigFile(path: string | undefined): { fileText?: string; fileName?: string } {
+  if (!path) return {};
+  try {
+    return { fileText: readFileSync(path, 'utf8'), fileName: path };
+  } catch (err) {
+    throw new KeelsonError('CONFIG_UNREADABLE', `cannot read config file ${path}: ${(err as Error).message}`);
+  }
+}
+
+function portArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a port number 0-65535');
+  return n;
+}
+
+/** Stop `stoppers` in order on SIGINT/SIGTERM, then exit; a second signal exits at once. */
+function onShutdown(log: Logger, stoppers: (() => Promise<void>)[]): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    (async () => {
+      for (const stop of stoppers) {
+        try {
+          await stop();
+        } catch (err) {
+          log.error({ err }, 'error while stopping');
+        }
+      }
+      log.flush();
+      process.exit(0);
+    })();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+async function runAgent(cfg: AgentConfig, log: Logger): Promise<AgentDaemon> {
+  const agent = new AgentDaemon({ config: cfg, log, clock: systemClock });
+  await agent.start();
+  return agent;
+}
+
+async function runCollector(cfg: CollectorConfig, log: Logger): Promise<CollectorDaemon> {
+  const collector = new CollectorDaemon({ config: cfg, log, clock: systemClock });
+  await collector.start();
+  return collector;
+}
+
+const program = new Command()
+  .name('keelson')
+  .description('Keeps large model-training runs alive on GPU clusters.')
+  .version(AGENT_VERSION);
+
+program
+  .command('agent')
+  .description('run the node agent on this GPU host')
+  .option('-c, --config <file>', 'YAML config file')
+  .option('--collector <url>', 'collector WebSocket URL, e.g. ws://collector:7300/ws/agent')
+  .option('--node-id <id>', 'node name (default: hostname)')
+  .option('--state-dir <dir>', 'where the agent keeps its spool and state')
+  .option('--socket <path>', 'unix socket for the local API')
+  .action(async (opts) => {
+    const cfg = resolveAgentConfig({
+      ...readConfigFile(opts.config),
+      env: process.env,
+      flags: { collector: opts.collector, nodeId: opts.nodeId, stateDir: opts.stateDir, socket: opts.socket },
+      defaults: { nodeId: hostname(), stateDir: '/var/lib/keelson/agent' },
+    });
+    const log = createRootLogger({ level: cfg.log.level });
+    const agent = await runAgent(cfg, log);
+    onShutdown(log, [() => agent.stop()]);
+  });
+
+program
+  .command('collector')
+  .description('run the fleet collector')
+  .option('-c, --config <file>', 'YAML config file')
+  .option(
+    '-p, --port <port>',
+    `port for HTTP and WebSocket (default ${DEFAULT_COLLECTOR_PORT}, env KEELSON_PORT)`,
+    portArg,
+  )
+  .option('--host <addr>', 'address to bind (default 127.0.0.1)')
+  .option('--data-dir <dir>', 'where the collector keeps its database')
+  .action(async (opts) => {
+    const cfg = resolveCollectorConfig({
+      ...readConfigFile(opts.config),
+      env: process.env,
+      flags: { port: opts.port, host: opts.host, dataDir: opts.dataDir },
+      defaults: { dataDir: '/var/lib/keelson/collector' },
+    });
+    const log = createRootLogger({ level: cfg.log.level });
+    const collector = await runCollector(cfg, log);
+    onShutdown(log, [() => collector.stop()]);
+  });
+
+program
+  .command('up')
+  .description('run a collector and an agent for this host, with embedded defaults (what `npm start` does)')
+  .option('--home <dir>', 'where state is kept (default ./.keelson)', '.keelson')
+  .option('-p, --port <port>', `collector port (default ${DEFAULT_COLLECTOR_PORT}, env KEELSON_PORT)`, portArg)
+  .action(async (opts) => {
+    const home = resolve(opts.home);
+    const token = process.env.KEELSON_TOKEN ?? randomBytes(24).toString('base64url');
+    const env = { ...process.env, KEELSON_TOKEN: token };
+    const ccfg = resolveCollectorConfig({
+      env,
+      flags: { port: opts.port },
+      defaults: { dataDir: join(home, 'collector') },
+    });
+    const log = createRootLogger({ level: ccfg.log.level });
+    const collector = await runCollector(ccfg, log);
+    const host = ccfg.host.includes(':') ? `[${ccfg.host}]` : ccfg.host;
+    const acfg = resolveAgentConfig({
+      env,
+      flags: { collector: `ws://${host}:${collector.port}${AGENT_WS_PATH}` },
+      defaults: { nodeId: hostname(), stateDir: join(home, 'agent') },
+    });
+    acfg.api.socket ??= join(opts.home, 'agent.sock');
+    const agent = await runAgent(acfg, log);
+    process.stdout.write(
+      `Keelson is up.\n  dashboard: ${collector.url}/\n  nodes:     ${collector.url}/api/nodes\n  agent API: ${acfg.api.socket}\nPress Ctrl-C to stop.\n`,
+    );
+    onShutdown(log, [() => agent.stop(), () => collector.stop()]);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`keelson: ${describeError(err)}\n`);
+  process.exit(err instanceof KeelsonError && err.code.startsWith('CONFIG') ? 2 : 1);
+});

@@ -1,0 +1,196 @@
+/**
+ * The collector daemon: one HTTP(S) port for the REST API, /metrics and the agents'
+ * WebSocket (authenticated on the upgrade), the fleet state, its store, and the timer that
+ * notices lost nodes. A thin shell over Fleet, AgentSession and the API routes.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/logger.ts';
+import { moduleLogger } from '../core/logger.ts';
+import { TokenSet } from './auth.ts';
+import type { CollectorConfig } from './config.ts';
+import { Fleet } from './fleet.ts';
+import { handleApi } from './http-api.ts';
+import { CollectorMetrics } from './metrics.ts';
+import { AgentSession } from './session.ts';
+import { Store } from './store.ts';
+
+/** The path agents connect to. */
+export const AGENT_WS_PATH = '/ws/agent';
+
+export interface CollectorDeps {
+  config: CollectorConfig;
+  log: Logger;
+  clock: Clock;
+}
+
+export class CollectorDaemon {
+  readonly store: Store;
+  readonly fleet: Fleet;
+  private readonly metrics: CollectorMetrics;
+  private readonly log: Logger;
+  private readonly tokens: TokenSet;
+  private readonly wss: WebSocketServer;
+  private readonly sessions = new Map<string, AgentSession>();
+  private readonly anonymous = new Set<AgentSession>();
+  private server?: Server;
+  private tickTimer?: NodeJS.Timeout;
+
+  constructor(private readonly d: CollectorDeps) {
+    const c = d.config;
+    this.log = moduleLogger(d.log, 'collector');
+    this.store = new Store(join(c.dataDir, 'keelson.db'));
+    this.fleet = new Fleet(this.store, moduleLogger(d.log, 'fleet'));
+    this.metrics = new CollectorMetrics(this.fleet);
+    const fileTokens = c.tokenFile
+      ? readFileSync(c.tokenFile, 'utf8')
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean)
+      : [];
+    this.tokens = new TokenSet([...c.tokens, ...fileTokens]);
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: c.maxPayloadBytes, perMessageDeflate: false });
+  }
+
+  /** The port actually bound (useful with port 0). */
+  get port(): number {
+    const addr = this.server?.address() as AddressInfo | null | undefined;
+    return addr?.port ?? this.d.config.port;
+  }
+
+  get url(): string {
+    const scheme = this.d.config.tls ? 'https' : 'http';
+    const host = this.d.config.host.includes(':') ? `[${this.d.config.host}]` : this.d.config.host;
+    return `${scheme}://${host}:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const c = this.d.config;
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.onRequest(req, res);
+    this.server = c.tls
+      ? createHttpsServer({ cert: readFileSync(c.tls.certFile), key: readFileSync(c.tls.keyFile) }, handler)
+      : createHttpServer(handler);
+    this.server.headersTimeout = 10_000;
+    this.server.requestTimeout = 30_000;
+    this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(c.port, c.host, () => resolve());
+    });
+    this.tickTimer = setInterval(
+      () => {
+        try {
+          this.fleet.tick(this.d.clock.now(), c.lostAfterMs);
+        } catch (err) {
+          this.log.error({ err }, 'lost-node check failed');
+        }
+      },
+      Math.min(1000, c.lostAfterMs / 2),
+    );
+    this.tickTimer.unref();
+    this.log.info({ url: this.url, tls: Boolean(c.tls), auth: !c.insecureNoAuth }, 'collector listening');
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.tickTimer);
+    for (const ws of this.wss.clients) ws.close(1001, 'collector stopping');
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        for (const ws of this.wss.clients) ws.terminate();
+        resolve();
+      }, 1000);
+      const check = () => {
+        if (this.wss.clients.size === 0) {
+          clearTimeout(t);
+          resolve();
+        } else setTimeout(check, 20);
+      };
+      check();
+    });
+    await new Promise<void>((resolve) => {
+      if (!this.server) return resolve();
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    this.wss.close();
+    this.store.close();
+    this.log.info('collector stopped');
+  }
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const handled = await handleApi(req, res, { fleet: this.fleet, store: this.store, metrics: this.metrics });
+      if (!handled) {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: `no route ${req.url}` } }));
+      }
+    } catch (err) {
+      this.log.error({ err, url: req.url }, 'request failed');
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error' } }));
+    }
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== AGENT_WS_PATH) {
+      refuse(socket, 404, 'NOT_FOUND', `no WebSocket endpoint at ${path}`);
+      return;
+    }
+    if (!this.d.config.insecureNoAuth && !this.tokens.acceptsHeader(req.headers.authorization)) {
+      this.metrics.rejected.inc({ code: 'AUTH_FAILED' });
+      this.log.warn({ remote: req.socket.remoteAddress }, 'agent connection refused: bad or missing token');
+      refuse(socket, 401, 'AUTH_FAILED', 'missing or invalid bearer token');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const c = this.d.config;
+      const session: AgentSession = new AgentSession(
+        ws,
+        {
+          maxPayloadBytes: c.maxPayloadBytes,
+          heartbeatMs: c.heartbeatMs,
+          deadPeerMs: c.deadPeerMs,
+          helloTimeoutMs: c.helloTimeoutMs,
+        },
+        this.fleet,
+        this.metrics,
+        this.d.clock,
+        moduleLogger(this.d.log, 'session'),
+        (s) => {
+          this.anonymous.delete(s);
+          const old = this.sessions.get(s.nodeId!);
+          this.sessions.set(s.nodeId!, s);
+          if (old && old !== s) old.supersede();
+          this.metrics.sessions.set(this.sessions.size);
+        },
+        (s, code) => {
+          this.anonymous.delete(s);
+          if (s.nodeId && this.sessions.get(s.nodeId) === s) {
+            this.sessions.delete(s.nodeId);
+            this.fleet.disconnected(s.nodeId, code === 1000, this.d.clock.now());
+          }
+          this.metrics.sessions.set(this.sessions.size);
+        },
+      );
+      this.anonymous.add(session);
+      this.metrics.sessions.set(this.sessions.size);
+    });
+  }
+}
+
+function refuse(socket: Duplex, status: number, code: string, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  const reason = status === 401 ? 'Unauthorized' : 'Not Found';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nX-Keelson-Error: ${code}\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,275 @@
+/**
+ * The fleet as the collector sees it: nodes, their active findings, last samples, liveness.
+ * In memory for reads, written through to the store in the same transaction as each
+ * message's sequence number. Emits 'change' for live views.
+ */
+import { EventEmitter } from 'node:events';
+import { type Finding, findingKey } from '../core/finding.ts';
+import type { Logger } from '../core/logger.ts';
+import type { FindingChange, Hello, MetricSampleMsg, ProbeStatus, SequencedMessage } from '../protocol/messages.ts';
+import { isDuplicate, nodeHealthOf, nodesToMarkLost, reconcileSnapshot } from './reconcile.ts';
+import type { FindingQuery, Store, StoredFinding } from './store.ts';
+
+export type NodeState = 'online' | 'offline' | 'lost';
+
+/** What the API shows about a node. */
+export interface NodeView {
+  id: string;
+  hostname: string;
+  labels: Record<string, string>;
+  agentVersion: string;
+  state: NodeState;
+  /** Worst active finding, as the collector holds them. */
+  health: 'healthy' | 'warn' | 'degraded' | 'fatal';
+  /** What the agent itself last reported. */
+  agentHealth: string;
+  firstSeen: number;
+  lastSeen: number;
+  bootId?: string;
+  findingCounts: Record<'info' | 'warn' | 'degraded' | 'fatal', number>;
+}
+
+interface NodeEntry {
+  id: string;
+  hostname: string;
+  labels: Record<string, string>;
+  agentVersion: string;
+  epoch: string;
+  lastSeq: number;
+  bootId?: string;
+  agentHealth: string;
+  state: NodeState;
+  cleanClose: boolean;
+  firstSeen: number;
+  lastSeen: number;
+  probes: ProbeStatus[];
+  facts: Record<string, string>;
+  samples: MetricSampleMsg[];
+  findings: Map<string, Finding>;
+}
+
+const COLLECTOR_OWNED = new Set(['node.lost']);
+
+export class Fleet extends EventEmitter {
+  private readonly nodes = new Map<string, NodeEntry>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly log: Logger,
+  ) {
+    super();
+    for (const n of store.nodes()) {
+      this.nodes.set(n.id, {
+        ...n,
+        agentHealth: n.health,
+        state: n.state === 'online' ? 'offline' : (n.state as NodeState),
+        cleanClose: false,
+        samples: [],
+        findings: new Map(),
+      });
+    }
+    for (const f of store.allActiveFindings()) {
+      const { node, active: _a, clearedAt: _c, ...finding } = f;
+      this.nodes.get(node)?.findings.set(findingKey(finding), finding);
+    }
+  }
+
+  /** A node said hello: record it and return the last seq stored for its epoch. */
+  hello(h: Hello, now: number): number {
+    const lastSeq = this.store.upsertHello({
+      id: h.nodeId,
+      hostname: h.hostname,
+      labels: h.labels,
+      agentVersion: h.agentVersion,
+      epoch: h.epoch,
+      bootId: h.bootId,
+      now,
+    });
+    const prev = this.nodes.get(h.nodeId);
+    const entry: NodeEntry = {
+      id: h.nodeId,
+      hostname: h.hostname,
+      labels: h.labels,
+      agentVersion: h.agentVersion,
+      epoch: h.epoch,
+      lastSeq,
+      bootId: h.bootId,
+      agentHealth: prev?.agentHealth ?? 'healthy',
+      state: 'online',
+      cleanClose: false,
+      firstSeen: prev?.firstSeen ?? now,
+      lastSeen: now,
+      probes: prev?.probes ?? [],
+      facts: prev?.facts ?? {},
+      samples: prev?.samples ?? [],
+      findings: prev?.findings ?? new Map(),
+    };
+    this.nodes.set(h.nodeId, entry);
+    if (prev?.state === 'lost' || entry.findings.has(findingKey({ code: 'node.lost', component: 'node' }))) {
+      this.clearCollectorFinding(entry, 'node.lost', now);
+    }
+    this.store.recordEvent(now, h.nodeId, 'connected', { epoch: h.epoch, lastSeq, agentVersion: h.agentVersion });
+    this.emit('change', { node: h.nodeId });
+    return lastSeq;
+  }
+
+  /** Any frame from the node proves it alive. */
+  touch(nodeId: string, now: number): void {
+    const n = this.nodes.get(nodeId);
+    if (n) n.lastSeen = now;
+  }
+
+  /** Apply a sequenced message exactly once. Returns false for a duplicate. */
+  apply(nodeId: string, msg: SequencedMessage, now: number): boolean {
+    const n = this.nodes.get(nodeId);
+    if (!n) throw new Error(`message for unknown node ${nodeId}`);
+    if (isDuplicate(n.lastSeq, msg.seq)) return false;
+    this.store.applySequenced(nodeId, msg.seq, now, () => {
+      switch (msg.type) {
+        case 'findings':
+          for (const c of msg.changes) this.applyChange(n, c, msg.seq, now);
+          break;
+        case 'snapshot': {
+          const { clear } = reconcileSnapshot([...n.findings.values()], msg.findings, (f) =>
+            COLLECTOR_OWNED.has(f.code),
+          );
+          for (const f of clear) this.applyChange(n, { change: 'cleared', finding: f }, msg.seq, now);
+          for (const f of msg.findings) {
+            const held = n.findings.get(findingKey(f));
+            if (!held) this.applyChange(n, { change: 'opened', finding: f }, msg.seq, now);
+            else if (held.severity !== f.severity || held.count !== f.count || held.lastSeen !== f.lastSeen) {
+              this.store.upsertFinding(n.id, f);
+              n.findings.set(findingKey(f), { ...f });
+            }
+          }
+          this.store.setSnapshot(n.id, msg.health, msg.probes, msg.facts ?? {});
+          n.agentHealth = msg.health;
+          n.probes = msg.probes;
+          n.facts = msg.facts ?? {};
+          break;
+        }
+        case 'metrics':
+          n.samples = msg.samples;
+          break;
+        case 'command-result':
+          this.store.recordEvent(now, n.id, 'command-result', {
+            commandId: msg.commandId,
+            ok: msg.ok,
+            error: msg.error,
+            result: msg.result,
+          });
+          break;
+      }
+    });
+    n.lastSeq = msg.seq;
+    n.lastSeen = now;
+    if (msg.type !== 'metrics') this.emit('change', { node: nodeId });
+    return true;
+  }
+
+  /** The node's session ended. */
+  disconnected(nodeId: string, clean: boolean, now: number): void {
+    const n = this.nodes.get(nodeId);
+    if (n?.state !== 'online') return;
+    n.state = 'offline';
+    n.cleanClose = clean;
+    this.store.setNodeState(nodeId, 'offline', now);
+    this.store.recordEvent(now, nodeId, 'disconnected', { clean });
+    this.emit('change', { node: nodeId });
+  }
+
+  /** Mark nodes that stayed silent too long as lost, with a finding saying so. */
+  tick(now: number, lostAfterMs: number): string[] {
+    const lost = nodesToMarkLost([...this.nodes.values()], now, lostAfterMs);
+    for (const id of lost) {
+      const n = this.nodes.get(id)!;
+      n.state = 'lost';
+      this.store.setNodeState(id, 'lost', now);
+      const f: Finding = {
+        code: 'node.lost',
+        component: 'node',
+        severity: 'degraded',
+        action: 'inspect-hardware',
+        kind: 'condition',
+        message: `no contact with the agent for ${Math.round((now - n.lastSeen) / 1000)} s`,
+        evidence: `last seen ${new Date(n.lastSeen).toISOString()}`,
+        firstSeen: now,
+        lastSeen: now,
+        count: 1,
+      };
+      this.store.upsertFinding(id, f);
+      n.findings.set(findingKey(f), f);
+      this.store.recordEvent(now, id, 'lost', { lastSeen: n.lastSeen });
+      this.log.warn({ node: id, lastSeen: n.lastSeen }, 'node lost');
+      this.emit('change', { node: id });
+    }
+    return lost;
+  }
+
+  listNodes(): NodeView[] {
+    return [...this.nodes.values()].map((n) => this.view(n)).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  nodeDetail(id: string) {
+    const n = this.nodes.get(id);
+    if (!n) return undefined;
+    return {
+      node: this.view(n),
+      findings: [...n.findings.values()],
+      probes: n.probes,
+      facts: n.facts,
+      samples: n.samples,
+    };
+  }
+
+  findings(q: FindingQuery): StoredFinding[] {
+    return this.store.findings(q);
+  }
+
+  private view(n: NodeEntry): NodeView {
+    const counts = { info: 0, warn: 0, degraded: 0, fatal: 0 };
+    for (const f of n.findings.values()) counts[f.severity] += 1;
+    return {
+      id: n.id,
+      hostname: n.hostname,
+      labels: n.labels,
+      agentVersion: n.agentVersion,
+      state: n.state,
+      health: nodeHealthOf(n.findings.values()),
+      agentHealth: n.agentHealth,
+      firstSeen: n.firstSeen,
+      lastSeen: n.lastSeen,
+      ...(n.bootId ? { bootId: n.bootId } : {}),
+      findingCounts: counts,
+    };
+  }
+
+  private applyChange(n: NodeEntry, c: FindingChange, seq: number, now: number): void {
+    const key = findingKey(c.finding);
+    if (c.change === 'cleared') {
+      this.store.clearFinding(n.id, c.finding, now);
+      n.findings.delete(key);
+    } else {
+      this.store.upsertFinding(n.id, c.finding);
+      n.findings.set(key, { ...c.finding });
+    }
+    this.store.recordFindingEvent({
+      ts: now,
+      node: n.id,
+      epoch: n.epoch,
+      seq,
+      change: c.change,
+      code: c.finding.code,
+      component: c.finding.component,
+      severity: c.finding.severity,
+      firstSeen: c.finding.firstSeen,
+    });
+  }
+
+  private clearCollectorFinding(n: NodeEntry, code: string, now: number): void {
+    const key = findingKey({ code, component: 'node' });
+    const f = n.findings.get(key);
+    this.store.clearFinding(n.id, { code, component: 'node', lastSeen: f?.lastSeen ?? now }, now);
+    n.findings.delete(key);
+  }
+}
