@@ -158,10 +158,11 @@ export class CollectorLink {
         this.o.outbox.ack(msg.lastSeq);
         this.state = 'ready';
         this.attempt = 0;
-        this.o.onConnectedChange?.(true);
+        // Replay before anything new is sent: the collector drops any seq at or below the highest it stored.
         const pending = this.o.outbox.pending();
         this.o.log.info({ replay: pending.length, lastSeq: msg.lastSeq }, 'session with collector established');
         for (const m of pending) this.write(m);
+        this.o.onConnectedChange?.(true);
         this.checkDrained();
         break;
       }

@@ -126,7 +126,16 @@ export class AgentDaemon {
     // First round now, then the snapshot that tells the collector where this node stands.
     await Promise.all([...this.probes.keys()].map((name) => this.runProbe(name)));
     this.sendSnapshot();
-    this.log.info({ nodeId: c.nodeId, probes: [...this.probes.keys()], bootId: this.bootId }, 'agent started');
+    this.log.info(
+      {
+        nodeId: c.nodeId,
+        probes: [...this.probes.keys()],
+        bootId: this.bootId,
+        socket: c.api.socket,
+        tcpPort: this.apiPort,
+      },
+      'agent started',
+    );
   }
 
   /** Stop schedules, let in-flight runs end, flush the outbox to the collector, close. */
@@ -196,15 +205,13 @@ export class AgentDaemon {
       changes.push(...this.health.applyRun(name, o.result.observations, now));
       this.metrics.recordSamples(o.result.metrics);
       Object.assign(this.facts, o.result.facts ?? {});
-      if (o.result.metrics.length) {
-        this.enqueue({ v: PROTOCOL_VERSION, ts: now, type: 'metrics', samples: o.result.metrics });
-      }
     } else if (o.status === 'failed' || o.status === 'timeout') {
       this.metrics.probeUp.set({ probe: name }, 0);
       this.log.warn({ probe: name, status: o.status, reason: o.reason }, 'probe did not complete');
       changes.push(...this.health.applyEvents(`probe:${name}`, [probeFailedObservation(o)], now));
     }
     this.publish(changes);
+    this.enqueue({ v: PROTOCOL_VERSION, ts: now, type: 'metrics', probe: sp.status, samples: o.result?.metrics ?? [] });
   }
 
   private publish(changes: FindingChange[]): void {

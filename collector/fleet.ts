@@ -44,7 +44,8 @@ interface NodeEntry {
   lastSeen: number;
   probes: ProbeStatus[];
   facts: Record<string, string>;
-  samples: MetricSampleMsg[];
+  /** The latest samples of each probe. */
+  samplesByProbe: Map<string, MetricSampleMsg[]>;
   findings: Map<string, Finding>;
 }
 
@@ -64,7 +65,7 @@ export class Fleet extends EventEmitter {
         agentHealth: n.health,
         state: n.state === 'online' ? 'offline' : (n.state as NodeState),
         cleanClose: false,
-        samples: [],
+        samplesByProbe: new Map(),
         findings: new Map(),
       });
     }
@@ -101,7 +102,7 @@ export class Fleet extends EventEmitter {
       lastSeen: now,
       probes: prev?.probes ?? [],
       facts: prev?.facts ?? {},
-      samples: prev?.samples ?? [],
+      samplesByProbe: prev?.samplesByProbe ?? new Map(),
       findings: prev?.findings ?? new Map(),
     };
     this.nodes.set(h.nodeId, entry);
@@ -148,9 +149,16 @@ export class Fleet extends EventEmitter {
           n.facts = msg.facts ?? {};
           break;
         }
-        case 'metrics':
-          n.samples = msg.samples;
+        case 'metrics': {
+          const probe = msg.probe;
+          if (probe) {
+            const i = n.probes.findIndex((p) => p.name === probe.name);
+            if (i >= 0) n.probes[i] = probe;
+            else n.probes.push(probe);
+            n.samplesByProbe.set(probe.name, msg.samples);
+          } else n.samplesByProbe.set('', msg.samples);
           break;
+        }
         case 'command-result':
           this.store.recordEvent(now, n.id, 'command-result', {
             commandId: msg.commandId,
@@ -218,7 +226,7 @@ export class Fleet extends EventEmitter {
       findings: [...n.findings.values()],
       probes: n.probes,
       facts: n.facts,
-      samples: n.samples,
+      samples: [...n.samplesByProbe.values()].flat(),
     };
   }
 

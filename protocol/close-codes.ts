@@ -9,7 +9,6 @@ export const CLOSE_CODES = {
   PROTO_ORDER: 4400,
   AUTH_FAILED: 4401,
   PROTO_VERSION: 4426,
-  PEER_TIMEOUT: 4408,
   PROTO_TOO_LARGE: 1009,
 } as const satisfies Partial<Record<ErrorCode, number>>;
 

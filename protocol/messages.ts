@@ -87,10 +87,12 @@ export const findingsSchema = z.object({
   changes: z.array(findingChangeSchema).min(1).max(10_000),
 });
 
+/** Sent after every probe run: the probe's status (so its age is live) and its samples. */
 export const metricsSchema = z.object({
   ...base,
   type: z.literal('metrics'),
   seq,
+  probe: probeStatusSchema.optional(),
   samples: z.array(metricSampleSchema).max(50_000),
 });
 
