@@ -115,6 +115,7 @@ export class AgentDaemon {
       },
     );
     await this.api.start();
+    if (this.stopping) return;
     if (c.collector.url) this.startLink(c.collector.url);
     else this.log.warn('no collector configured (collector.url); running standalone');
     for (const sp of this.probes.values()) this.schedule(sp);

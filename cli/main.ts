@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { type AgentConfig, resolveAgentConfig } from '../agent/config.ts';
+import { resolveAgentConfig } from '../agent/config.ts';
 import { AGENT_VERSION, AgentDaemon } from '../agent/daemon.ts';
-import { type CollectorConfig, DEFAULT_COLLECTOR_PORT, resolveCollectorConfig } from '../collector/config.ts';
+import { DEFAULT_COLLECTOR_PORT, resolveCollectorConfig } from '../collector/config.ts';
 import { AGENT_WS_PATH, CollectorDaemon } from '../collector/daemon.ts';
 import { systemClock } from '../core/clock.ts';
 import { describeError, KeelsonError } from '../core/errors.ts';
@@ -30,39 +30,33 @@ function portArg(v: string): number {
   return n;
 }
 
-/** Stop `stoppers` in order on SIGINT/SIGTERM, then exit; a second signal exits at once. */
-function onShutdown(log: Logger, stoppers: (() => Promise<void>)[]): void {
+/**
+ * Installs SIGINT/SIGTERM handling before anything starts, so a signal during start-up still
+ * stops cleanly; components register their stop functions as they come up and are stopped in
+ * reverse order. A second signal exits at once.
+ */
+function shutdownOnSignals(log: () => Logger | undefined): { add(stop: () => Promise<void>): void } {
+  const stoppers: (() => Promise<void>)[] = [];
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(130);
     stopping = true;
-    log.info({ signal }, 'shutting down');
+    log()?.info({ signal }, 'shutting down');
     (async () => {
-      for (const stop of stoppers) {
+      for (const stop of stoppers.reverse()) {
         try {
           await stop();
         } catch (err) {
-          log.error({ err }, 'error while stopping');
+          log()?.error({ err }, 'error while stopping');
         }
       }
-      log.flush();
+      log()?.flush();
       process.exit(0);
     })();
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
-}
-
-async function runAgent(cfg: AgentConfig, log: Logger): Promise<AgentDaemon> {
-  const agent = new AgentDaemon({ config: cfg, log, clock: systemClock });
-  await agent.start();
-  return agent;
-}
-
-async function runCollector(cfg: CollectorConfig, log: Logger): Promise<CollectorDaemon> {
-  const collector = new CollectorDaemon({ config: cfg, log, clock: systemClock });
-  await collector.start();
-  return collector;
+  return { add: (stop) => void stoppers.push(stop) };
 }
 
 const program = new Command()
@@ -86,8 +80,10 @@ program
       defaults: { nodeId: hostname(), stateDir: '/var/lib/keelson/agent' },
     });
     const log = createRootLogger({ level: cfg.log.level });
-    const agent = await runAgent(cfg, log);
-    onShutdown(log, [() => agent.stop()]);
+    const shutdown = shutdownOnSignals(() => log);
+    const agent = new AgentDaemon({ config: cfg, log, clock: systemClock });
+    shutdown.add(() => agent.stop());
+    await agent.start();
   });
 
 program
@@ -109,8 +105,10 @@ program
       defaults: { dataDir: '/var/lib/keelson/collector' },
     });
     const log = createRootLogger({ level: cfg.log.level });
-    const collector = await runCollector(cfg, log);
-    onShutdown(log, [() => collector.stop()]);
+    const shutdown = shutdownOnSignals(() => log);
+    const collector = new CollectorDaemon({ config: cfg, log, clock: systemClock });
+    shutdown.add(() => collector.stop());
+    await collector.start();
   });
 
 program
@@ -128,7 +126,10 @@ program
       defaults: { dataDir: join(home, 'collector') },
     });
     const log = createRootLogger({ level: ccfg.log.level });
-    const collector = await runCollector(ccfg, log);
+    const shutdown = shutdownOnSignals(() => log);
+    const collector = new CollectorDaemon({ config: ccfg, log, clock: systemClock });
+    shutdown.add(() => collector.stop());
+    await collector.start();
     const host = ccfg.host.includes(':') ? `[${ccfg.host}]` : ccfg.host;
     const acfg = resolveAgentConfig({
       env,
@@ -136,11 +137,12 @@ program
       defaults: { nodeId: hostname(), stateDir: join(home, 'agent') },
     });
     acfg.api.socket ??= join(opts.home, 'agent.sock');
-    const agent = await runAgent(acfg, log);
+    const agent = new AgentDaemon({ config: acfg, log, clock: systemClock });
+    shutdown.add(() => agent.stop());
+    await agent.start();
     process.stdout.write(
       `Keelson is up.\n  dashboard: ${collector.url}/\n  nodes:     ${collector.url}/api/nodes\n  agent API: ${acfg.api.socket}\nPress Ctrl-C to stop.\n`,
     );
-    onShutdown(log, [() => agent.stop(), () => collector.stop()]);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

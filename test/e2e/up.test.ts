@@ -59,4 +59,12 @@ describe('keelson up', () => {
     expect(after.firstSeen).toBe(nodes.find((n) => n.id === hostname())?.firstSeen);
     expect(await again.stop('SIGTERM')).toBe(0);
   }, 40_000);
+
+  it('exits cleanly when stopped while still starting', async () => {
+    const port = await freePort();
+    const up = new KeelsonProcess(['up', '--home', tempDir('keelson-up-')], { KEELSON_PORT: String(port) });
+    procs.push(up);
+    await waitFor(() => up.output.includes('collector listening'), 10_000, 'collector to start');
+    expect(await up.stop('SIGTERM')).toBe(0);
+  }, 20_000);
 });
