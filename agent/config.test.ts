@@ -56,6 +56,9 @@ describe('resolveAgentConfig', () => {
     expect(
       errorOf(() => resolveAgentConfig({ fileText: 'a: [1, 2', fileName: 'agent.yaml', env: {}, flags: {}, defaults })),
     ).toMatch(/CONFIG_UNREADABLE agent\.yaml: not valid YAML/);
+    expect(
+      errorOf(() => resolveAgentConfig({ fileText: 'nodeId: !secret x\n', env: {}, flags: {}, defaults })),
+    ).toMatch(/CONFIG_UNREADABLE .*Unresolved tag/);
     expect(errorOf(() => resolveAgentConfig({ fileText: '- 1\n- 2\n', env: {}, flags: {}, defaults }))).toMatch(
       /top level must be a mapping/,
     );

@@ -2,7 +2,7 @@
  * Shared plumbing for validated configuration: YAML text + env + flags merged in that order
  * of precedence, then checked by a zod schema, with errors that name the key and the problem.
  */
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { KeelsonError } from './errors.ts';
 
@@ -10,7 +10,11 @@ import { KeelsonError } from './errors.ts';
 export function parseConfigText(text: string, fileName: string): Record<string, unknown> {
   let doc: unknown;
   try {
-    doc = parseYaml(text, { prettyErrors: true, maxAliasCount: 100 });
+    const parsed = parseDocument(text, { prettyErrors: true, logLevel: 'silent' });
+    // A warning (an unknown tag or directive) means the file does not say what its author meant.
+    const problem = parsed.errors[0] ?? parsed.warnings[0];
+    if (problem) throw problem;
+    doc = parsed.toJS({ maxAliasCount: 100 });
   } catch (err) {
     throw new KeelsonError('CONFIG_UNREADABLE', `${fileName}: not valid YAML: ${(err as Error).message}`, {
       cause: err,
