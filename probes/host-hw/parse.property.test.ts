@@ -1,0 +1,75 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { KeelsonError } from '../../core/errors.ts';
+import {
+  mountOf,
+  parseChronyTracking,
+  parseEdacCount,
+  parseMounts,
+  parseStatFsType,
+  parseTimedatectlShow,
+} from './parse.ts';
+
+const FIX = path.resolve(import.meta.dirname, '../../test/fixtures/host-hw');
+const samples = ['chrony', 'timedatectl', 'proc-mounts'].flatMap((d) =>
+  readdirSync(path.join(FIX, d)).map((f) => readFileSync(path.join(FIX, d, f), 'utf8')),
+);
+
+/** Real-format text with lines dropped, cut short, or spans replaced by junk. */
+function mutated(base: string): fc.Arbitrary<string> {
+  const lines = base.split('\n');
+  return fc.oneof(
+    fc.nat(base.length).map((n) => base.slice(0, n)),
+    fc
+      .array(fc.boolean(), { minLength: lines.length, maxLength: lines.length })
+      .map((keep) => lines.filter((_, i) => keep[i]).join('\n')),
+    fc
+      .tuple(fc.nat(base.length), fc.nat(16), fc.string({ maxLength: 12 }))
+      .map(([i, len, s]) => base.slice(0, i) + s + base.slice(i + len)),
+    fc
+      .tuple(
+        fc.nat(base.length),
+        fc.constantFrom('\\777', '\\0', ' : ', '=', 'e999', 'NaN', 'Not synchronised', '\n\n'),
+      )
+      .map(([i, s]) => base.slice(0, i) + s + base.slice(i)),
+  );
+}
+
+const anyInput = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.constantFrom(...samples).chain(mutated));
+
+function onlyParseFailed(fn: (s: string) => unknown) {
+  fc.assert(
+    fc.property(anyInput, (text) => {
+      try {
+        fn(text);
+      } catch (err) {
+        if (!(err instanceof KeelsonError) || err.code !== 'PARSE_FAILED') throw err;
+      }
+    }),
+    { numRuns: 300 },
+  );
+}
+
+describe('host-hw parsers on arbitrary and mutated input', () => {
+  it('parseEdacCount', () => onlyParseFailed(parseEdacCount));
+  it('parseMounts (and mountOf on what it returns)', () =>
+    onlyParseFailed((s) => mountOf(parseMounts(s), '/lustre/ckpt')));
+  it('parseStatFsType', () => onlyParseFailed(parseStatFsType));
+  it('parseChronyTracking', () => onlyParseFailed(parseChronyTracking));
+  it('parseTimedatectlShow', () => onlyParseFailed(parseTimedatectlShow));
+  it('a parsed chrony offset is always finite', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...samples).chain(mutated), (text) => {
+        try {
+          const t = parseChronyTracking(text);
+          expect(t.offsetSec === undefined || Number.isFinite(t.offsetSec)).toBe(true);
+        } catch (err) {
+          if (!(err instanceof KeelsonError)) throw err;
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
