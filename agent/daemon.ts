@@ -12,6 +12,7 @@ import { describeError, KeelsonError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { moduleLogger } from '../core/logger.ts';
 import { createExecCheckProbe } from '../probes/exec/probe.ts';
+import { createKernelLogProbe, createKernelLogWatcher, type KernelLogWatcher } from '../probes/kernel-log/probe.ts';
 import { BUILTIN_PROBES } from '../probes/registry.ts';
 import { type CommandRunner, processRunner } from '../probes/runner.ts';
 import type { Probe } from '../probes/types.ts';
@@ -62,12 +63,17 @@ export class AgentDaemon {
   private timers: NodeJS.Timeout[] = [];
   private bootId?: string;
   private stopping = false;
+  private kernelLog?: KernelLogWatcher;
 
   constructor(private readonly d: AgentDeps) {
     this.log = moduleLogger(d.log, 'agent');
     this.metrics = new AgentMetrics(moduleLogger(d.log, 'agent-metrics'));
     const c = d.config;
-    const probes = d.probes ?? [...BUILTIN_PROBES, ...c.checks.map((chk) => createExecCheckProbe(chk))];
+    const probes = d.probes ?? [
+      ...BUILTIN_PROBES,
+      createKernelLogProbe(() => this.kernelLog),
+      ...c.checks.map((chk) => createExecCheckProbe(chk)),
+    ];
     for (const probe of probes) {
       const o = c.probes[probe.name];
       if (o && !o.enabled) continue;
@@ -118,6 +124,7 @@ export class AgentDaemon {
     if (this.stopping) return;
     if (c.collector.url) this.startLink(c.collector.url);
     else this.log.warn('no collector configured (collector.url); running standalone');
+    if (this.probes.has('kernel-log')) await this.startKernelLog();
     for (const sp of this.probes.values()) this.schedule(sp);
     this.timers.push(
       setInterval(() => this.publish(this.health.expire(this.d.clock.now())), 10_000),
@@ -145,6 +152,7 @@ export class AgentDaemon {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     await Promise.all([...this.probes.values()].map((sp) => sp.task?.destroy()));
+    await this.kernelLog?.stop();
     await Promise.race([
       Promise.allSettled([...this.probes.values()].map((sp) => sp.inFlight)),
       new Promise((r) => setTimeout(r, 2_000).unref()),
@@ -264,6 +272,25 @@ export class AgentDaemon {
       },
     );
     sp.task.start();
+  }
+
+  /** Follow the kernel log; its events reach the health state as they are read, not on a schedule. */
+  private async startKernelLog(): Promise<void> {
+    const c = this.d.config;
+    const log = moduleLogger(this.d.log, 'kernel-log');
+    this.kernelLog = createKernelLogWatcher({
+      roots: c.roots,
+      statePath: join(c.stateDir, 'kernel-log.json'),
+      clock: this.d.clock,
+      settings: this.probes.get('kernel-log')?.settings,
+      runner: this.d.runner ?? processRunner,
+      onObservations: (obs) => {
+        if (!this.stopping) this.publish(this.health.applyEvents('kernel-log', obs, this.d.clock.now()));
+      },
+      onError: (err) => log.warn({ err: describeError(err) }, 'kernel-log source failed'),
+    });
+    await this.kernelLog.start();
+    log.info({ source: this.kernelLog.source(), failures: this.kernelLog.failures() }, 'following the kernel log');
   }
 
   private startLink(url: string): void {

@@ -39,12 +39,4 @@ export const driverCatalog: readonly DriverCatalogEntry[] = [
     meaning:
       'NVSwitches are present but systemctl reports nvidia-fabricmanager not active (warn while activating): CUDA cannot initialise the GPUs of an NVSwitch system without it.',
   },
-  {
-    code: 'driver.version.drift',
-    severity: 'warn',
-    action: 'none',
-    kind: 'condition',
-    meaning:
-      "Raised by the collector across nodes (detectVersionDrift): this node's NVIDIA driver, CUDA, OFED or NCCL version differs from the fleet's most common one.",
-  },
 ];

@@ -106,9 +106,9 @@ describe('kernelLogAnalyzers', () => {
 
   it('dmesg: EDAC CE, MCE (a later CE burst), EDAC UE and a hung task', () => {
     expect(summary('dmesg', 'dmesg-edac-mce-hung.log')).toEqual([
-      'host.edac.ce host warn',
-      'host.edac.ce host warn',
-      'host.edac.ue host fatal',
+      'kernel.edac.ce host warn',
+      'kernel.edac.ce host warn',
+      'kernel.edac.ue host fatal',
       'kernel.hung_task host warn',
     ]);
   });

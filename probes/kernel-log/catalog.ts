@@ -79,14 +79,14 @@ export const kernelLogCatalog: readonly KernelLogCatalogEntry[] = [
     meaning: 'The kernel removed/disabled an NVMe controller after a probe or reset failure.',
   },
   {
-    code: 'host.edac.ce',
+    code: 'kernel.edac.ce',
     severity: 'warn',
     action: 'none',
     kind: 'event',
     meaning: 'Corrected host memory/machine-check error (EDAC CE, corrected MCE/GHES record).',
   },
   {
-    code: 'host.edac.ue',
+    code: 'kernel.edac.ue',
     severity: 'fatal',
     action: 'drain',
     kind: 'event',

@@ -169,7 +169,7 @@ function matchMemory(line: KernelLine): KernelMatch | undefined {
     const kind = (e.length > 2 ? e[2] : e[1]) === 'UE' ? 'ue' : 'ce';
     return {
       observation: obs(
-        `host.edac.${kind}`,
+        `kernel.edac.${kind}`,
         'host',
         `${kind === 'ue' ? 'Uncorrected' : 'Corrected'} memory error (EDAC)`,
         line,
@@ -178,12 +178,12 @@ function matchMemory(line: KernelLine): KernelMatch | undefined {
   }
   if (HW_ERROR_RE.test(t)) {
     if (/Machine check events logged/i.test(t)) {
-      return { observation: obs('host.edac.ce', 'host', 'Machine check events logged', line) };
+      return { observation: obs('kernel.edac.ce', 'host', 'Machine check events logged', line) };
     }
     const kind = HW_UNCORRECTED_RE.test(t) ? 'ue' : 'ce';
     return {
       observation: obs(
-        `host.edac.${kind}`,
+        `kernel.edac.${kind}`,
         'host',
         `${kind === 'ue' ? 'Uncorrected' : 'Corrected'} hardware error (MCE)`,
         line,

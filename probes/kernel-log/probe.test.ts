@@ -7,7 +7,7 @@ import { ManualClock } from '../../core/clock.ts';
 import type { Observation } from '../../core/finding.ts';
 import type { CommandRunner } from '../runner.ts';
 import type { ProbeContext, ProbeRoots } from '../types.ts';
-import { createKernelLogProbe, createKernelLogWatcher, type KernelLogWatcher, kernelLogProbe } from './probe.ts';
+import { createKernelLogProbe, createKernelLogWatcher, type KernelLogWatcher } from './probe.ts';
 
 let dir: string;
 let roots: ProbeRoots;
@@ -84,7 +84,7 @@ describe('createKernelLogWatcher', () => {
       action: 'reboot',
       at: NOW + 1000,
     });
-    const result = await kernelLogProbe.run(ctx(), undefined);
+    const result = await createKernelLogProbe(() => w).run(ctx(), undefined);
     expect(result.facts).toMatchObject({ 'kernel-log.source': 'kmsg', 'kernel-log.state': 'running' });
     expect(result.metrics.find((m) => m.name === 'kernel_log_lines_total')?.value).toBe(3);
     expect(result.observations).toEqual([]);
@@ -158,7 +158,7 @@ describe('createKernelLogWatcher', () => {
     });
     await w.start();
     expect(w.source()).toBe('dmesg');
-    expect(got.map((o) => o.code)).toEqual(['host.edac.ue']);
+    expect(got.map((o) => o.code)).toEqual(['kernel.edac.ue']);
     expect(got[0]?.at).toBe(NOW + 500);
     await w.stop();
 
@@ -171,7 +171,7 @@ describe('createKernelLogWatcher', () => {
     });
     await w.start();
     expect(w.source()).toBe('none');
-    const r = await kernelLogProbe.run(ctx(), undefined);
+    const r = await createKernelLogProbe(() => w).run(ctx(), undefined);
     expect(r.facts?.['kernel-log.source']).toBe('none');
     expect(r.observations).toMatchObject([
       { code: 'kernel.log.unreadable', component: 'probe:kernel-log', kind: 'condition' },
@@ -194,7 +194,7 @@ describe('createKernelLogWatcher', () => {
 describe('kernelLogProbe', () => {
   it('is supported when <dev>/kmsg is readable', async () => {
     await writeFile(path.join(roots.dev, 'kmsg'), '');
-    expect(await kernelLogProbe.isSupported(ctx())).toEqual({ supported: true });
+    expect(await createKernelLogProbe(() => undefined).isSupported(ctx())).toEqual({ supported: true });
   });
   it('is supported through journalctl when kmsg is not readable', async () => {
     const runner: CommandRunner = {
@@ -203,10 +203,10 @@ describe('kernelLogProbe', () => {
         throw new Error('no');
       },
     };
-    expect(await kernelLogProbe.isSupported(ctx(runner))).toEqual({ supported: true });
+    expect(await createKernelLogProbe(() => undefined).isSupported(ctx(runner))).toEqual({ supported: true });
   });
   it('is unsupported (not failed) when no source is readable, and when dmesg prints nothing', async () => {
-    const s = await kernelLogProbe.isSupported(ctx());
+    const s = await createKernelLogProbe(() => undefined).isSupported(ctx());
     expect(s.supported).toBe(false);
     const empty: CommandRunner = {
       run: async (cmd) => {
@@ -214,7 +214,7 @@ describe('kernelLogProbe', () => {
         throw new Error('no');
       },
     };
-    expect((await kernelLogProbe.isSupported(ctx(empty))).supported).toBe(false);
+    expect((await createKernelLogProbe(() => undefined).isSupported(ctx(empty))).supported).toBe(false);
   });
   it('reports not-started before any watcher runs', async () => {
     const r = await createKernelLogProbe(() => undefined).run(ctx(), undefined);

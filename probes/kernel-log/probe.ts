@@ -1,7 +1,8 @@
 /**
  * The kernel-log probe. It is event-driven: `createKernelLogWatcher` follows the kernel log
  * (/dev/kmsg, else journalctl, else dmesg polling) and hands observations to a callback as lines
- * arrive; `kernelLogProbe.run()` reports what is still open (flapping links) and reader health.
+ * arrive; the probe made by `createKernelLogProbe` reports what is still open (flapping links)
+ * and the reader's health.
  */
 import path from 'node:path';
 import type { Clock } from '../../core/clock.ts';
@@ -65,9 +66,7 @@ export interface KernelLogWatcher {
   readonly settings: KernelLogSettings;
 }
 
-let current: KernelLogWatcher | undefined;
-
-/** Create (not start) a watcher; the most recently started one is what `kernelLogProbe` reports on. */
+/** Create (not start) a watcher; bind a probe to it with `createKernelLogProbe(() => watcher)`. */
 export function createKernelLogWatcher(opts: KernelLogWatcherOptions): KernelLogWatcher {
   const settings = parseKernelLogSettings(opts.settings);
   const state = newKernelLogState();
@@ -143,7 +142,6 @@ export function createKernelLogWatcher(opts: KernelLogWatcherOptions): KernelLog
   const watcher: KernelLogWatcher = {
     settings,
     async start() {
-      current = watcher;
       bootId = await readBootId(opts.roots.proc);
       const uptime = await readUptimeSec(opts.roots.proc);
       if (uptime !== undefined) bootTimeMs = opts.clock.now() - uptime * 1000;
@@ -154,7 +152,6 @@ export function createKernelLogWatcher(opts: KernelLogWatcherOptions): KernelLog
     },
     async stop() {
       await follower?.close();
-      if (current === watcher) current = undefined;
     },
     openConditions() {
       const now = opts.clock.now();
@@ -229,6 +226,3 @@ export function createKernelLogProbe(getWatcher: () => KernelLogWatcher | undefi
     },
   };
 }
-
-/** The registry's kernel-log probe: reports on the most recently started watcher. */
-export const kernelLogProbe: Probe = createKernelLogProbe(() => current);

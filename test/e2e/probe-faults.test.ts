@@ -40,7 +40,8 @@ describe('agent with broken probes', () => {
       nodeId: 'faulty',
       collector: { url: collector.wsUrl, token: TEST_TOKEN },
       api: { tcpPort: 0 },
-      probes: { host: { intervalSec: 1 } },
+      // the real kernel log may hold other tests' Xid lines; this test is about the checks
+      probes: { host: { intervalSec: 1 }, 'kernel-log': { enabled: false } },
       checks: [
         { name: 'hangs', command: 'sleep', args: ['60'], timeoutMs: 500, intervalSec: 2 },
         { name: 'missing', command: '/opt/keelson-test/no-such-tool', intervalSec: 2 },

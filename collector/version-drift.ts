@@ -1,9 +1,8 @@
 /**
- * Version drift across nodes: given each node's driver facts, flag the nodes whose driver, CUDA,
- * OFED or NCCL version differs from the fleet's most common one. Pure, and it imports only
- * core/ so the collector (which never imports probes) can take it as a leaf module.
+ * Version drift across nodes: given each node's facts (reported by the driver probe), flag the
+ * nodes whose driver, CUDA, OFED or NCCL version differs from the fleet's most common one. Pure.
  */
-import { capEvidence, type Observation } from '../../core/finding.ts';
+import { capEvidence, type Observation } from '../core/finding.ts';
 
 /** Facts keys compared by default, with a human name. */
 export const DRIFT_KEYS: Readonly<Record<string, string>> = {
