@@ -14,6 +14,7 @@ import { AGENT_WS_PATH, CollectorDaemon } from '../collector/daemon.ts';
 import { systemClock } from '../core/clock.ts';
 import { describeError, KeelsonError } from '../core/errors.ts';
 import { createRootLogger, type Logger } from '../core/logger.ts';
+import { ANALYZERS, analyzeExitCode, analyzePaths, formatAnalyzeJson, formatAnalyzeText } from './analyze.ts';
 
 function readConfigFile(path: string | undefined): { fileText?: string; fileName?: string } {
   if (!path) return {};
@@ -143,6 +144,24 @@ program
     process.stdout.write(
       `Keelson is up.\n  dashboard: ${collector.url}/\n  nodes:     ${collector.url}/api/nodes\n  agent API: ${acfg.api.socket}\nPress Ctrl-C to stop.\n`,
     );
+  });
+
+program
+  .command('analyze')
+  .description('find problems in captured tool output (nvidia-smi, kernel logs, ibstat, sysfs copies, nvme, ...)')
+  .argument('<paths...>', 'files, or folders of captures')
+  .option('--as <kind>', 'the kind of every input, instead of recognising it')
+  .option('--json', 'print {"findings":[...]} as JSON')
+  .action(async (paths: string[], opts: { as?: string; json?: boolean }) => {
+    try {
+      const result = await analyzePaths(paths, { as: opts.as, now: Date.now() });
+      process.stdout.write(opts.json ? formatAnalyzeJson(result) : formatAnalyzeText(result));
+      process.exitCode = analyzeExitCode(result);
+    } catch (err) {
+      process.stderr.write(`keelson analyze: ${describeError(err)}\n`);
+      process.stderr.write(`known kinds: ${ANALYZERS.map((a) => a.kind).join(', ')}\n`);
+      process.exitCode = 2;
+    }
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -51,7 +51,7 @@ export const kernelLogAnalyzers: TextAnalyzer[] = [
   analyzer(
     'dmesg',
     'dmesg output ([secs] stamps, --time-format=iso, --decode, or bare kernel text)',
-    ['dmesg', 'dmesg-iso', 'plain'],
+    ['dmesg', 'dmesg-iso'],
     true,
   ),
   analyzer('dmesg-T', 'dmesg -T / --ctime output ([Mon Jun  3 10:11:12 2024] stamps)', ['dmesg-T']),
