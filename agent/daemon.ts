@@ -180,7 +180,13 @@ export class AgentDaemon {
     const c = this.d.config;
     const outcome = await runProbeOnce(
       sp.probe,
-      { runner: this.d.runner ?? processRunner, roots: c.roots, clock: this.d.clock, settings: sp.settings },
+      {
+        runner: this.d.runner ?? processRunner,
+        roots: c.roots,
+        clock: this.d.clock,
+        settings: sp.settings,
+        limits: { timeoutMs: sp.timeoutMs, outputCapBytes: sp.outputCapBytes },
+      },
       sp.state,
       sp.timeoutMs,
       this.d.clock,

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { resolveAgentConfig } from '../agent/config.ts';
 import { AGENT_VERSION, AgentDaemon } from '../agent/daemon.ts';
+import { formatPreflightText, runPreflight } from '../agent/preflight.ts';
 import { DEFAULT_COLLECTOR_PORT, resolveCollectorConfig } from '../collector/config.ts';
 import { AGENT_WS_PATH, CollectorDaemon } from '../collector/daemon.ts';
 import { systemClock } from '../core/clock.ts';
@@ -162,6 +163,23 @@ program
       process.stderr.write(`known kinds: ${ANALYZERS.map((a) => a.kind).join(', ')}\n`);
       process.exitCode = 2;
     }
+  });
+
+program
+  .command('preflight')
+  .description('run every supported probe once plus quick active checks; exit 0 healthy, 1 unhealthy')
+  .option('-c, --config <file>', 'agent YAML config file (probe settings, roots, checks)')
+  .option('--json', 'print the result as JSON')
+  .action(async (opts: { config?: string; json?: boolean }) => {
+    const cfg = resolveAgentConfig({
+      ...readConfigFile(opts.config),
+      env: process.env,
+      flags: {},
+      defaults: { nodeId: hostname(), stateDir: '/var/lib/keelson/agent' },
+    });
+    const result = await runPreflight(cfg, { clock: systemClock });
+    process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : formatPreflightText(result));
+    process.exitCode = result.healthy ? 0 : 1;
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -119,3 +119,36 @@ describe('TokenSet', () => {
     expect(new TokenSet([]).acceptsHeader('Bearer x')).toBe(false);
   });
 });
+
+describe('version drift across the fleet', () => {
+  it('raises driver.version.drift on the odd node out, keeps it through snapshots, and clears it when it upgrades', () => {
+    const fleet = new Fleet(new Store(':memory:'), log);
+    const snap = (seq: number, driverVersion: string): SequencedMessage => ({
+      v: 1,
+      ts: seq,
+      type: 'snapshot',
+      seq,
+      health: 'healthy',
+      findings: [],
+      probes: [],
+      facts: { driverVersion },
+    });
+    for (const id of ['a', 'b', 'c']) fleet.hello(hello({ nodeId: id, hostname: id }), 0);
+    fleet.apply('a', snap(1, '535.161.08'), 1);
+    fleet.apply('b', snap(1, '535.161.08'), 1);
+    fleet.apply('c', snap(1, '550.54.15'), 1);
+    fleet.tick(2, 60_000);
+    const drift = (id: string) => fleet.nodeDetail(id)?.findings.filter((f) => f.code === 'driver.version.drift') ?? [];
+    expect(drift('c')).toHaveLength(1);
+    expect(drift('c')[0]?.message).toMatch(/550\.54\.15/);
+    expect(drift('a')).toEqual([]);
+    // a later snapshot from c (same facts) does not clear the collector's own finding
+    fleet.apply('c', snap(2, '550.54.15'), 3);
+    fleet.tick(4, 60_000);
+    expect(drift('c')).toHaveLength(1);
+    fleet.apply('c', snap(3, '535.161.08'), 5);
+    fleet.tick(6, 60_000);
+    expect(drift('c')).toEqual([]);
+    expect(fleet.findings({ node: 'c', code: 'driver.version.drift' })[0]).toMatchObject({ active: false });
+  });
+});

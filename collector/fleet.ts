@@ -9,6 +9,7 @@ import type { Logger } from '../core/logger.ts';
 import type { FindingChange, Hello, MetricSampleMsg, ProbeStatus, SequencedMessage } from '../protocol/messages.ts';
 import { isDuplicate, nodeHealthOf, nodesToMarkLost, reconcileSnapshot } from './reconcile.ts';
 import type { FindingQuery, Store, StoredFinding } from './store.ts';
+import { detectVersionDrift } from './version-drift.ts';
 
 export type NodeState = 'online' | 'offline' | 'lost';
 
@@ -49,10 +50,13 @@ interface NodeEntry {
   findings: Map<string, Finding>;
 }
 
-const COLLECTOR_OWNED = new Set(['node.lost']);
+/** Codes the collector raises itself; an agent's snapshot never clears them. */
+const COLLECTOR_OWNED = new Set(['node.lost', 'driver.version.drift']);
 
 export class Fleet extends EventEmitter {
   private readonly nodes = new Map<string, NodeEntry>();
+  /** Set when a snapshot brought new facts: version drift is recomputed on the next tick. */
+  private factsChanged = true;
 
   constructor(
     private readonly store: Store,
@@ -147,6 +151,7 @@ export class Fleet extends EventEmitter {
           n.agentHealth = msg.health;
           n.probes = msg.probes;
           n.facts = msg.facts ?? {};
+          this.factsChanged = true;
           break;
         }
         case 'metrics': {
@@ -186,8 +191,40 @@ export class Fleet extends EventEmitter {
     this.emit('change', { node: nodeId });
   }
 
-  /** Mark nodes that stayed silent too long as lost, with a finding saying so. */
+  /** Periodic work: version drift across the fleet (when facts changed) and lost nodes. */
   tick(now: number, lostAfterMs: number): string[] {
+    if (this.factsChanged) {
+      this.factsChanged = false;
+      this.updateVersionDrift(now);
+    }
+    return this.markLost(now, lostAfterMs);
+  }
+
+  /** Raise or clear `driver.version.drift` on each node from all nodes' facts. */
+  private updateVersionDrift(now: number): void {
+    const drift = new Map(
+      detectVersionDrift([...this.nodes.values()].map((n) => ({ node: n.id, facts: n.facts }))).map((d) => [d.node, d]),
+    );
+    const key = findingKey({ code: 'driver.version.drift', component: 'driver' });
+    for (const n of this.nodes.values()) {
+      const d = drift.get(n.id);
+      const held = n.findings.get(key);
+      if (d && held?.message !== d.message) {
+        const { node: _node, ...obs } = d;
+        const f: Finding = { ...obs, firstSeen: held?.firstSeen ?? now, lastSeen: now, count: (held?.count ?? 0) + 1 };
+        this.store.upsertFinding(n.id, f);
+        n.findings.set(key, f);
+        this.emit('change', { node: n.id });
+      } else if (!d && held) {
+        this.store.clearFinding(n.id, held, now);
+        n.findings.delete(key);
+        this.emit('change', { node: n.id });
+      }
+    }
+  }
+
+  /** Mark nodes that stayed silent too long as lost, with a finding saying so. */
+  private markLost(now: number, lostAfterMs: number): string[] {
     const lost = nodesToMarkLost([...this.nodes.values()], now, lostAfterMs);
     for (const id of lost) {
       const n = this.nodes.get(id)!;

@@ -36,6 +36,13 @@ export interface ProbeContext {
   signal: AbortSignal;
   /** The probe's own settings from the agent config (already validated by the probe). */
   settings: Record<string, unknown>;
+  /** The effective limits for this run (config overrides of the probe's defaults); absent in some tests. */
+  limits?: Pick<ProbeDefaults, 'timeoutMs' | 'outputCapBytes'>;
+}
+
+/** The limits a run should respect: the context's effective ones, else the probe's defaults. */
+export function limitsOf(ctx: ProbeContext, defaults: ProbeDefaults): ProbeDefaults {
+  return ctx.limits ? { ...defaults, ...ctx.limits } : defaults;
 }
 
 /** Answer to "can this probe run on this host?" */

@@ -6,7 +6,14 @@
  */
 import path from 'node:path';
 import type { Observation } from '../../core/finding.ts';
-import type { MetricSample, Probe, ProbeContext, ProbeDefaults, Support } from '../types.ts';
+import {
+  limitsOf,
+  type MetricSample,
+  type Probe,
+  type ProbeContext,
+  type ProbeDefaults,
+  type Support,
+} from '../types.ts';
 import type { SmiHeader } from './parse.ts';
 import { type DriverReading, nvidiaPresent, readDriver } from './read.ts';
 import { evaluateFabricManager, evaluateModules, evaluateVersionMismatch } from './rules.ts';
@@ -68,8 +75,8 @@ export const driverProbe: Probe = {
       roots: ctx.roots,
       settings,
       run: {
-        timeoutMs: Math.min(settings.commandTimeoutMs, defaults.timeoutMs),
-        outputCapBytes: defaults.outputCapBytes,
+        timeoutMs: Math.min(settings.commandTimeoutMs, limitsOf(ctx, defaults).timeoutMs),
+        outputCapBytes: limitsOf(ctx, defaults).outputCapBytes,
         signal: ctx.signal,
       },
     });

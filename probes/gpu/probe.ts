@@ -3,7 +3,7 @@
  * result with the pure gpu rules and keeps their windows (throttle samples, ECC and replay
  * counters) as its state between runs.
  */
-import type { Probe } from '../types.ts';
+import { limitsOf, type Probe } from '../types.ts';
 import { listNvidiaPciGpus, readGpu, smiInstalled } from './read.ts';
 import { evaluateGpu, type GpuState } from './rules.ts';
 import { parseGpuSettings } from './settings.ts';
@@ -25,7 +25,7 @@ export const gpuProbe: Probe<GpuState> = {
 
   async run(ctx, previous) {
     const settings = parseGpuSettings(ctx.settings);
-    const input = await readGpu(ctx, gpuProbe.defaults);
+    const input = await readGpu(ctx, limitsOf(ctx, gpuProbe.defaults));
     const result = evaluateGpu(input, previous, ctx.clock.now(), settings, 'live');
     const facts: Record<string, string> = {};
     const snap = input.snapshot;

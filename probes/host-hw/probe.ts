@@ -6,7 +6,14 @@
  */
 import { stat } from 'node:fs/promises';
 import type { Observation } from '../../core/finding.ts';
-import type { MetricSample, Probe, ProbeContext, ProbeDefaults, Support } from '../types.ts';
+import {
+  limitsOf,
+  type MetricSample,
+  type Probe,
+  type ProbeContext,
+  type ProbeDefaults,
+  type Support,
+} from '../types.ts';
 import { checkMounts, readBootId, readClock, readEdac, readShmBytes } from './read.ts';
 import { type EdacState, evaluateClock, evaluateEdac, evaluateMount, evaluateShm } from './rules.ts';
 import { readHostHwSettings } from './settings.ts';
@@ -51,7 +58,7 @@ export const hostHwProbe: Probe<HostHwState> = {
       }),
       readClock(ctx.runner, {
         timeoutMs: settings.commandTimeoutMs,
-        outputCapBytes: defaults.outputCapBytes,
+        outputCapBytes: limitsOf(ctx, defaults).outputCapBytes,
         signal: ctx.signal,
       }),
     ]);

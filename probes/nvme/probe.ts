@@ -6,7 +6,14 @@
 import path from 'node:path';
 import type { CounterReading } from '../../core/counter.ts';
 import { capEvidence, type Observation } from '../../core/finding.ts';
-import type { MetricSample, Probe, ProbeContext, ProbeDefaults, Support } from '../types.ts';
+import {
+  limitsOf,
+  type MetricSample,
+  type Probe,
+  type ProbeContext,
+  type ProbeDefaults,
+  type Support,
+} from '../types.ts';
 import { type ControllerReading, listSysControllers, readNvme } from './read.ts';
 import { evaluateControllerState, evaluateSmartHealth, evaluateVolume, usedRatio } from './rules.ts';
 import { readNvmeSettings } from './settings.ts';
@@ -59,8 +66,8 @@ export const nvmeProbe: Probe<NvmeState> = {
       roots: ctx.roots,
       checkpointDirs: settings.checkpointDirs,
       run: {
-        timeoutMs: Math.min(settings.commandTimeoutMs, defaults.timeoutMs),
-        outputCapBytes: defaults.outputCapBytes,
+        timeoutMs: Math.min(settings.commandTimeoutMs, limitsOf(ctx, defaults).timeoutMs),
+        outputCapBytes: limitsOf(ctx, defaults).outputCapBytes,
         signal: ctx.signal,
       },
     });

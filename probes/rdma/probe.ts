@@ -3,7 +3,7 @@
  * read from /sys/class/infiniband (plus `ethtool -S` for RoCE netdevs) every 15 s.
  */
 import { KeelsonError } from '../../core/errors.ts';
-import type { MetricSample, Probe, ProbeDefaults } from '../types.ts';
+import { limitsOf, type MetricSample, type Probe, type ProbeDefaults } from '../types.ts';
 import { isPortUp } from './parse.ts';
 import { infinibandDevices, readRdma } from './read.ts';
 import { type CounterRate, judgeRdma, type RdmaState } from './rules.ts';
@@ -52,7 +52,7 @@ export const rdmaProbe: Probe<RdmaState> = {
   },
   async run(ctx, previous) {
     const settings = resolveRdmaSettings(ctx.settings);
-    const reading = await readRdma(ctx, DEFAULTS);
+    const reading = await readRdma(ctx, limitsOf(ctx, DEFAULTS));
     if (reading.records.length === 0) {
       throw new KeelsonError('PROBE_FAILED', `no readable port under ${ctx.roots.sys}/class/infiniband/*/ports`);
     }
