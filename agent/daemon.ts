@@ -160,6 +160,7 @@ export class AgentDaemon {
     const drained = (await this.link?.stop(flushMs)) ?? true;
     this.outbox?.close();
     await this.api?.stop();
+    this.metrics.close();
     this.persistHealth();
     this.log.info({ drained, pending: this.outbox?.size ?? 0 }, 'agent stopped');
   }

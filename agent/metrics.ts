@@ -2,6 +2,7 @@
  * The agent's own health as Prometheus metrics: every probe run timed and its result counted,
  * the findings it holds, the outbox and the link to the collector, and the probes' samples.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Logger } from '../core/logger.ts';
 import type { MetricSample } from '../probes/types.ts';
@@ -56,8 +57,26 @@ export class AgentMetrics {
     registers: [this.registry],
   });
   private readonly sampleGauges = new Map<string, { gauge: Gauge<string>; labels: string[] }>();
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
 
-  constructor(private readonly log: Logger) {}
+  constructor(private readonly log: Logger) {
+    this.loopDelay.enable();
+    const loopDelay = this.loopDelay;
+    new Gauge({
+      name: 'keelson_event_loop_delay_max_seconds',
+      help: 'Longest event-loop stall of the agent since the previous scrape.',
+      registers: [this.registry],
+      collect() {
+        this.set(loopDelay.max / 1e9);
+        loopDelay.reset();
+      },
+    });
+  }
+
+  /** Stop measuring (the daemon is stopping). */
+  close(): void {
+    this.loopDelay.disable();
+  }
 
   /** Export a probe's samples as `keelson_<name>` gauges; a sample whose label set changes is skipped. */
   recordSamples(samples: MetricSample[]): void {

@@ -9,7 +9,11 @@ import { PROBE_CATALOGS } from '../probes/catalog.ts';
 
 /** Every catalog section, in the order the document lists them. */
 export function allCatalogs(): { area: string; entries: readonly CatalogEntry[] }[] {
-  return [...PROBE_CATALOGS, { area: 'agent', entries: agentCatalog }, { area: 'collector', entries: collectorCatalog }];
+  return [
+    ...PROBE_CATALOGS,
+    { area: 'agent', entries: agentCatalog },
+    { area: 'collector', entries: collectorCatalog },
+  ];
 }
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
