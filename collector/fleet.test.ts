@@ -152,3 +152,21 @@ describe('version drift across the fleet', () => {
     expect(fleet.findings({ node: 'c', code: 'driver.version.drift' })[0]).toMatchObject({ active: false });
   });
 });
+
+describe('fleet events', () => {
+  it("emits 'finding' for agent and collector changes, and 'node' on liveness", () => {
+    const fleet = new Fleet(new Store(':memory:'), log);
+    const findings: string[] = [];
+    const nodes: string[] = [];
+    fleet.on('finding', (e) => findings.push(`${e.node} ${e.change} ${e.finding.code}`));
+    fleet.on('node', (e) => nodes.push(`${e.node} ${e.state}`));
+    fleet.hello(hello(), 0);
+    fleet.apply('gpu01', opened(1, f('gpu.xid.79')), 1);
+    fleet.apply('gpu01', opened(1, f('gpu.xid.79')), 2); // duplicate: no event
+    fleet.disconnected('gpu01', false, 3);
+    fleet.tick(40_000, 30_000);
+    fleet.hello(hello(), 50_000);
+    expect(findings).toEqual(['gpu01 opened gpu.xid.79', 'gpu01 opened node.lost', 'gpu01 cleared node.lost']);
+    expect(nodes).toEqual(['gpu01 online', 'gpu01 offline', 'gpu01 lost', 'gpu01 online']);
+  });
+});

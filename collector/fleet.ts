@@ -1,7 +1,8 @@
 /**
  * The fleet as the collector sees it: nodes, their active findings, last samples, liveness.
  * In memory for reads, written through to the store in the same transaction as each
- * message's sequence number. Emits 'change' for live views.
+ * message's sequence number. Emits 'change' {node} for live views, 'finding' (FleetFindingEvent)
+ * for every finding change once committed, and 'node' (FleetNodeEvent) on liveness changes.
  */
 import { EventEmitter } from 'node:events';
 import { type Finding, findingKey } from '../core/finding.ts';
@@ -51,10 +52,27 @@ interface NodeEntry {
 }
 
 /** Codes the collector raises itself; an agent's snapshot never clears them. */
+/** Emitted as 'finding' for every finding opened, updated or cleared on any node. */
+export interface FleetFindingEvent {
+  node: string;
+  change: 'opened' | 'updated' | 'cleared';
+  finding: Finding;
+  at: number;
+}
+
+/** Emitted as 'node' when a node comes online, goes offline or is lost. */
+export interface FleetNodeEvent {
+  node: string;
+  state: NodeState;
+  at: number;
+}
+
 const COLLECTOR_OWNED = new Set(['node.lost', 'driver.version.drift']);
 
 export class Fleet extends EventEmitter {
   private readonly nodes = new Map<string, NodeEntry>();
+  /** Finding changes of the message being applied, emitted once its transaction commits. */
+  private pendingEvents: FleetFindingEvent[] = [];
   /** Set when a snapshot brought new facts: version drift is recomputed on the next tick. */
   private factsChanged = true;
 
@@ -110,10 +128,11 @@ export class Fleet extends EventEmitter {
       findings: prev?.findings ?? new Map(),
     };
     this.nodes.set(h.nodeId, entry);
-    if (prev?.state === 'lost' || entry.findings.has(findingKey({ code: 'node.lost', component: 'node' }))) {
-      this.clearCollectorFinding(entry, 'node.lost', now);
-    }
     this.store.recordEvent(now, h.nodeId, 'connected', { epoch: h.epoch, lastSeq, agentVersion: h.agentVersion });
+    this.emit('node', { node: h.nodeId, state: 'online', at: now } satisfies FleetNodeEvent);
+    if (entry.findings.has(findingKey({ code: 'node.lost', component: 'node' }))) {
+      this.clearCollectorFinding(entry, 'node.lost', 'node', now);
+    }
     this.emit('change', { node: h.nodeId });
     return lastSeq;
   }
@@ -129,6 +148,7 @@ export class Fleet extends EventEmitter {
     const n = this.nodes.get(nodeId);
     if (!n) throw new Error(`message for unknown node ${nodeId}`);
     if (isDuplicate(n.lastSeq, msg.seq)) return false;
+    this.pendingEvents = [];
     this.store.applySequenced(nodeId, msg.seq, now, () => {
       switch (msg.type) {
         case 'findings':
@@ -176,6 +196,10 @@ export class Fleet extends EventEmitter {
     });
     n.lastSeq = msg.seq;
     n.lastSeen = now;
+    // Listeners hear of changes only once they are committed.
+    const events = this.pendingEvents;
+    this.pendingEvents = [];
+    for (const e of events) this.emit('finding', e);
     if (msg.type !== 'metrics') this.emit('change', { node: nodeId });
     return true;
   }
@@ -188,6 +212,7 @@ export class Fleet extends EventEmitter {
     n.cleanClose = clean;
     this.store.setNodeState(nodeId, 'offline', now);
     this.store.recordEvent(now, nodeId, 'disconnected', { clean });
+    this.emit('node', { node: nodeId, state: 'offline', at: now } satisfies FleetNodeEvent);
     this.emit('change', { node: nodeId });
   }
 
@@ -212,13 +237,9 @@ export class Fleet extends EventEmitter {
       if (d && held?.message !== d.message) {
         const { node: _node, ...obs } = d;
         const f: Finding = { ...obs, firstSeen: held?.firstSeen ?? now, lastSeen: now, count: (held?.count ?? 0) + 1 };
-        this.store.upsertFinding(n.id, f);
-        n.findings.set(key, f);
-        this.emit('change', { node: n.id });
+        this.setCollectorFinding(n, f, now);
       } else if (!d && held) {
-        this.store.clearFinding(n.id, held, now);
-        n.findings.delete(key);
-        this.emit('change', { node: n.id });
+        this.clearCollectorFinding(n, 'driver.version.drift', 'driver', now);
       }
     }
   }
@@ -242,11 +263,10 @@ export class Fleet extends EventEmitter {
         lastSeen: now,
         count: 1,
       };
-      this.store.upsertFinding(id, f);
-      n.findings.set(findingKey(f), f);
       this.store.recordEvent(now, id, 'lost', { lastSeen: n.lastSeen });
       this.log.warn({ node: id, lastSeen: n.lastSeen }, 'node lost');
-      this.emit('change', { node: id });
+      this.emit('node', { node: id, state: 'lost', at: now } satisfies FleetNodeEvent);
+      this.setCollectorFinding(n, f, now);
     }
     return lost;
   }
@@ -298,6 +318,7 @@ export class Fleet extends EventEmitter {
       this.store.upsertFinding(n.id, c.finding);
       n.findings.set(key, { ...c.finding });
     }
+    this.pendingEvents.push({ node: n.id, change: c.change, finding: { ...c.finding }, at: now });
     this.store.recordFindingEvent({
       ts: now,
       node: n.id,
@@ -311,10 +332,23 @@ export class Fleet extends EventEmitter {
     });
   }
 
-  private clearCollectorFinding(n: NodeEntry, code: string, now: number): void {
-    const key = findingKey({ code, component: 'node' });
+  /** Open or update a finding the collector raises itself (outside any agent's sequence). */
+  private setCollectorFinding(n: NodeEntry, f: Finding, now: number): void {
+    const key = findingKey(f);
+    const change = n.findings.has(key) ? 'updated' : 'opened';
+    this.store.upsertFinding(n.id, f);
+    n.findings.set(key, f);
+    this.emit('finding', { node: n.id, change, finding: { ...f }, at: now } satisfies FleetFindingEvent);
+    this.emit('change', { node: n.id });
+  }
+
+  private clearCollectorFinding(n: NodeEntry, code: string, component: string, now: number): void {
+    const key = findingKey({ code, component });
     const f = n.findings.get(key);
-    this.store.clearFinding(n.id, { code, component: 'node', lastSeen: f?.lastSeen ?? now }, now);
+    if (!f) return;
+    this.store.clearFinding(n.id, f, now);
     n.findings.delete(key);
+    this.emit('finding', { node: n.id, change: 'cleared', finding: { ...f }, at: now } satisfies FleetFindingEvent);
+    this.emit('change', { node: n.id });
   }
 }
