@@ -132,6 +132,9 @@ program
     const collector = new CollectorDaemon({ config: ccfg, log, clock: systemClock });
     shutdown.add(() => collector.stop());
     await collector.start();
+    process.stdout.write(
+      `Keelson collector started.\n  dashboard: ${collector.url}/\n  nodes:     ${collector.url}/api/nodes\n`,
+    );
     const host = ccfg.host.includes(':') ? `[${ccfg.host}]` : ccfg.host;
     const acfg = resolveAgentConfig({
       env,
@@ -142,9 +145,7 @@ program
     const agent = new AgentDaemon({ config: acfg, log, clock: systemClock });
     shutdown.add(() => agent.stop());
     await agent.start();
-    process.stdout.write(
-      `Keelson is up.\n  dashboard: ${collector.url}/\n  nodes:     ${collector.url}/api/nodes\n  agent API: ${acfg.api.socket}\nPress Ctrl-C to stop.\n`,
-    );
+    process.stdout.write(`  agent API: ${acfg.api.socket}\nKeelson is up. Press Ctrl-C to stop.\n`);
   });
 
 program

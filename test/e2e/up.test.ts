@@ -39,6 +39,7 @@ describe('keelson up', () => {
     );
     expect(Date.now() - start).toBeLessThan(10_000);
     expect(up.output).toContain(`dashboard: http://127.0.0.1:${port}/`);
+    await waitFor(() => up.output.includes('Keelson is up.'), 10_000, 'the agent to finish starting');
     const page = await fetch(`http://127.0.0.1:${port}/`);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
 
