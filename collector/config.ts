@@ -23,6 +23,9 @@ export const collectorConfigSchema = z
     tokens: z.array(z.string().min(16, 'tokens must be at least 16 characters')).default([]),
     tokenFile: z.string().min(1).optional(),
     insecureNoAuth: z.boolean().default(false),
+    /** Bearer tokens for operator actions on the REST API (isolate, release, approve, breaker reset). */
+    operatorTokens: z.array(z.string().min(16, 'tokens must be at least 16 characters')).default([]),
+    operatorTokenFile: z.string().min(1).optional(),
     tls: z
       .object({ certFile: z.string().min(1), keyFile: z.string().min(1) })
       .strict()
@@ -58,6 +61,8 @@ export const COLLECTOR_ENV = {
   KEELSON_DATA_DIR: { key: 'dataDir' },
   KEELSON_TOKEN: { key: 'tokens', parse: (raw: string) => [raw] },
   KEELSON_TOKEN_FILE: { key: 'tokenFile' },
+  KEELSON_OPERATOR_TOKEN: { key: 'operatorTokens', parse: (raw: string) => [raw] },
+  KEELSON_OPERATOR_TOKEN_FILE: { key: 'operatorTokenFile' },
   KEELSON_LOG_LEVEL: { key: 'log.level' },
 } as const;
 

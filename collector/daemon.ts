@@ -36,6 +36,8 @@ export class CollectorDaemon {
   private readonly metrics: CollectorMetrics;
   private readonly log: Logger;
   private readonly tokens: TokenSet;
+  /** Tokens that may take operator actions (isolate, release, approve). */
+  readonly operatorTokens: TokenSet;
   private readonly wss: WebSocketServer;
   private readonly sessions = new Map<string, AgentSession>();
   private readonly anonymous = new Set<AgentSession>();
@@ -48,13 +50,8 @@ export class CollectorDaemon {
     this.store = new Store(join(c.dataDir, 'keelson.db'));
     this.fleet = new Fleet(this.store, moduleLogger(d.log, 'fleet'));
     this.metrics = new CollectorMetrics(this.fleet);
-    const fileTokens = c.tokenFile
-      ? readFileSync(c.tokenFile, 'utf8')
-          .split('\n')
-          .map((l) => l.trim())
-          .filter(Boolean)
-      : [];
-    this.tokens = new TokenSet([...c.tokens, ...fileTokens]);
+    this.tokens = new TokenSet([...c.tokens, ...readTokenFile(c.tokenFile)]);
+    this.operatorTokens = new TokenSet([...c.operatorTokens, ...readTokenFile(c.operatorTokenFile)]);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: c.maxPayloadBytes, perMessageDeflate: false });
   }
 
@@ -184,6 +181,15 @@ export class CollectorDaemon {
       this.metrics.sessions.set(this.sessions.size);
     });
   }
+}
+
+/** One token per line; none when no file is configured. */
+function readTokenFile(path: string | undefined): string[] {
+  if (!path) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 function refuse(socket: Duplex, status: number, code: string, message: string): void {
