@@ -15,6 +15,8 @@ import { AGENT_WS_PATH, CollectorDaemon } from '../collector/daemon.ts';
 import { systemClock } from '../core/clock.ts';
 import { describeError, KeelsonError } from '../core/errors.ts';
 import { createRootLogger, type Logger } from '../core/logger.ts';
+import { startSimFleet } from '../sim/fleet.ts';
+import { playScenario, SCENARIOS } from '../sim/scenarios.ts';
 import { ANALYZERS, analyzeExitCode, analyzePaths, formatAnalyzeJson, formatAnalyzeText } from './analyze.ts';
 
 function readConfigFile(path: string | undefined): { fileText?: string; fileName?: string } {
@@ -164,6 +166,38 @@ program
       process.stderr.write(`known kinds: ${ANALYZERS.map((a) => a.kind).join(', ')}\n`);
       process.exitCode = 2;
     }
+  });
+
+program
+  .command('demo')
+  .description('a collector and a simulated fleet of real agents on fixture hardware, with a scripted fault scenario')
+  .option('-n, --nodes <n>', 'simulated nodes', (v) => Number.parseInt(v, 10), 16)
+  .option('-s, --scenario <name>', `scenario: ${Object.keys(SCENARIOS).join(', ')}`, 'default')
+  .option('-p, --port <port>', `collector port (default ${DEFAULT_COLLECTOR_PORT}, env KEELSON_PORT)`, portArg)
+  .option('--home <dir>', 'where the simulated nodes live (default ./.keelson/demo)', '.keelson/demo')
+  .action(async (opts: { nodes: number; scenario: string; port?: number; home: string }) => {
+    const scenario = SCENARIOS[opts.scenario];
+    if (!scenario) throw new KeelsonError('CONFIG_INVALID', `--scenario: no scenario named ${opts.scenario}`);
+    if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 512) {
+      throw new KeelsonError('CONFIG_INVALID', '--nodes: expected 1 to 512');
+    }
+    const log = createRootLogger({ level: process.env.KEELSON_LOG_LEVEL ?? 'warn' });
+    const shutdown = shutdownOnSignals(() => log);
+    const port = opts.port ?? (process.env.KEELSON_PORT ? Number(process.env.KEELSON_PORT) : DEFAULT_COLLECTOR_PORT);
+    const dir = resolve(opts.home, String(Date.now()));
+    const fleet = await startSimFleet({ nodes: opts.nodes, dir, port, clock: systemClock, log });
+    shutdown.add(() => fleet.stop());
+    process.stdout.write(
+      `Keelson demo: ${opts.nodes} simulated nodes, scenario "${opts.scenario}" (${scenario.description}).\n  dashboard: ${fleet.collector.url}/\n`,
+    );
+    const cancel = playScenario(
+      scenario.steps,
+      fleet.nodes,
+      systemClock,
+      (what, step) => process.stdout.write(`  t+${step.atSec}s ${what}\n`),
+      (err) => log.error({ err }, 'scenario step failed'),
+    );
+    shutdown.add(async () => cancel());
   });
 
 program

@@ -11,6 +11,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Accept these exit codes as success (default [0]). */
   okExitCodes?: number[];
+  /** Extra environment for the command (the simulator points tools at fixtures this way). */
+  env?: Record<string, string>;
 }
 
 export interface CommandOutput {
@@ -28,7 +30,10 @@ export interface CommandRunner {
 export const processRunner: CommandRunner = {
   run(command, args, opts) {
     return new Promise((resolve, reject) => {
-      const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+      const child = spawn(command, args, {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...opts.env, LC_ALL: 'C' },
+      });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let bytes = 0;

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { KeelsonProcess, REPO_ROOT, tempDir } from '../helpers/processes.ts';
 
-const FAKES = join(REPO_ROOT, 'test/fakes');
+const FAKES = join(REPO_ROOT, 'sim/fakes/bin');
 const fx = (p: string) => join(REPO_ROOT, 'test/fixtures', p);
 
 interface Result {
