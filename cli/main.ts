@@ -3,7 +3,7 @@
  * module that touches process: argv, env, signals and exit codes.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
@@ -12,6 +12,16 @@ import { AGENT_VERSION, AgentDaemon } from '../agent/daemon.ts';
 import { formatPreflightText, runPreflight } from '../agent/preflight.ts';
 import { DEFAULT_COLLECTOR_PORT, resolveCollectorConfig } from '../collector/config.ts';
 import { AGENT_WS_PATH, CollectorDaemon } from '../collector/daemon.ts';
+import {
+  type CliIo,
+  type OperatorCliOptions,
+  runApproveCli,
+  runAuditCli,
+  runBreakerCli,
+  runIsolateCli,
+  runNodesCli,
+  runReleaseCli,
+} from '../collector/isolation/cli-client.ts';
 import { systemClock } from '../core/clock.ts';
 import { describeError, KeelsonError } from '../core/errors.ts';
 import { createRootLogger, type Logger } from '../core/logger.ts';
@@ -123,7 +133,10 @@ program
   .action(async (opts) => {
     const home = resolve(opts.home);
     const token = process.env.KEELSON_TOKEN ?? randomBytes(24).toString('base64url');
-    const env = { ...process.env, KEELSON_TOKEN: token };
+    const operatorToken = process.env.KEELSON_OPERATOR_TOKEN ?? randomBytes(24).toString('base64url');
+    mkdirSync(home, { recursive: true });
+    writeFileSync(join(home, 'operator.token'), `${operatorToken}\n`, { mode: 0o600 });
+    const env = { ...process.env, KEELSON_TOKEN: token, KEELSON_OPERATOR_TOKEN: operatorToken };
     const ccfg = resolveCollectorConfig({
       env,
       flags: { port: opts.port },
@@ -135,7 +148,7 @@ program
     shutdown.add(() => collector.stop());
     await collector.start();
     process.stdout.write(
-      `Keelson collector started.\n  dashboard: ${collector.url}/\n  nodes:     ${collector.url}/api/nodes\n`,
+      `Keelson collector started.\n  dashboard: ${collector.url}/\n  nodes:     ${collector.url}/api/nodes\n  operator token: ${join(opts.home, 'operator.token')}\n`,
     );
     const host = ccfg.host.includes(':') ? `[${ccfg.host}]` : ccfg.host;
     const acfg = resolveAgentConfig({
@@ -198,6 +211,82 @@ program
       (err) => log.error({ err }, 'scenario step failed'),
     );
     shutdown.add(async () => cancel());
+  });
+
+/** Options every operator command takes, resolved from flags, env and `./.keelson/operator.token`. */
+function operatorOptions(opts: {
+  collector?: string;
+  token?: string;
+  operator?: string;
+  json?: boolean;
+}): OperatorCliOptions {
+  let token = opts.token ?? process.env.KEELSON_OPERATOR_TOKEN;
+  if (!token) {
+    try {
+      token = readFileSync('.keelson/operator.token', 'utf8').trim();
+    } catch {
+      // no local token: the collector will answer 401 and the command says so
+    }
+  }
+  return {
+    url: (opts.collector ?? process.env.KEELSON_COLLECTOR_HTTP ?? `http://127.0.0.1:${DEFAULT_COLLECTOR_PORT}`).replace(
+      /\/$/,
+      '',
+    ),
+    token,
+    operator: opts.operator ?? process.env.USER,
+    json: opts.json,
+  };
+}
+
+const stdio: CliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
+
+function operatorCommand(name: string, description: string): Command {
+  return program
+    .command(name)
+    .description(description)
+    .option('--collector <url>', 'collector URL (default http://127.0.0.1:7300, env KEELSON_COLLECTOR_HTTP)')
+    .option('--token <token>', 'operator token (env KEELSON_OPERATOR_TOKEN, else ./.keelson/operator.token)')
+    .option('--operator <name>', 'your name, for the audit (default $USER)')
+    .option('--json', 'print the raw JSON');
+}
+
+operatorCommand('nodes', 'list nodes with their health and isolation state').action(async (opts) => {
+  process.exitCode = await runNodesCli(operatorOptions(opts), stdio);
+});
+operatorCommand('isolate', 'isolate a node (drain/cordon) with a reason')
+  .argument('<node>')
+  .requiredOption('--reason <text>', 'why (recorded in the audit and the drain reason)')
+  .action(async (node: string, opts) => {
+    process.exitCode = await runIsolateCli({ ...operatorOptions(opts), node, reason: opts.reason }, stdio);
+  });
+operatorCommand('release', 'return a node Keelson isolated to service')
+  .argument('<node>')
+  .action(async (node: string, opts) => {
+    process.exitCode = await runReleaseCli({ ...operatorOptions(opts), node }, stdio);
+  });
+operatorCommand('breaker', 'show or reset the isolation safety breaker')
+  .argument('<action>', 'status | reset')
+  .action(async (action: string, opts) => {
+    if (action !== 'status' && action !== 'reset') throw new KeelsonError('CONFIG_INVALID', 'breaker: status or reset');
+    process.exitCode = await runBreakerCli({ ...operatorOptions(opts), action }, stdio);
+  });
+operatorCommand('approve', 'approve (or --reject) an isolation waiting for an operator')
+  .argument('<id>')
+  .option('--reject', 'reject instead of approving')
+  .action(async (id: string, opts) => {
+    process.exitCode = await runApproveCli({ ...operatorOptions(opts), id, reject: opts.reject }, stdio);
+  });
+operatorCommand('audit', 'the audit of every isolation decision and action')
+  .option('--node <node>')
+  .option('--kind <kind>')
+  .option('--since <epochMs>', 'only entries since', (v) => Number(v))
+  .option('--limit <n>', 'at most', (v) => Number(v))
+  .action(async (opts) => {
+    process.exitCode = await runAuditCli(
+      { ...operatorOptions(opts), node: opts.node, kind: opts.kind, since: opts.since, limit: opts.limit },
+      stdio,
+    );
   });
 
 program

@@ -11,6 +11,7 @@ import {
   setPath,
   validateConfig,
 } from '../core/config-source.ts';
+import { isolationConfigSchema } from './isolation/config.ts';
 
 export const DEFAULT_COLLECTOR_PORT = 7300;
 
@@ -42,6 +43,8 @@ export const collectorConfigSchema = z
     /** A node silent for this long (no session) is marked lost. */
     lostAfterMs: z.number().int().min(500).default(30_000),
     helloTimeoutMs: z.number().int().min(100).default(10_000),
+    /** Isolation policy, breaker and actuators; dry-run with no actuators unless configured. */
+    isolation: isolationConfigSchema.prefault({}),
     log: z
       .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
       .strict()

@@ -15,8 +15,11 @@ import type { Logger } from '../core/logger.ts';
 import { moduleLogger } from '../core/logger.ts';
 import { TokenSet } from './auth.ts';
 import type { CollectorConfig } from './config.ts';
-import { Fleet } from './fleet.ts';
+import { Fleet, type FleetFindingEvent } from './fleet.ts';
 import { handleApi } from './http-api.ts';
+import { createIsolationEngine } from './isolation/config.ts';
+import type { IsolationEngine } from './isolation/engine.ts';
+import { handleIsolationApi } from './isolation/routes.ts';
 import { CollectorMetrics } from './metrics.ts';
 import { AgentSession } from './session.ts';
 import { Store } from './store.ts';
@@ -43,6 +46,9 @@ export class CollectorDaemon {
   private readonly anonymous = new Set<AgentSession>();
   private server?: Server;
   private tickTimer?: NodeJS.Timeout;
+  private isolationTimer?: NodeJS.Timeout;
+  /** Turns findings into isolations, bounded by its breaker. */
+  readonly isolation: IsolationEngine;
 
   constructor(private readonly d: CollectorDeps) {
     const c = d.config;
@@ -53,6 +59,19 @@ export class CollectorDaemon {
     this.tokens = new TokenSet([...c.tokens, ...readTokenFile(c.tokenFile)]);
     this.operatorTokens = new TokenSet([...c.operatorTokens, ...readTokenFile(c.operatorTokenFile)]);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: c.maxPayloadBytes, perMessageDeflate: false });
+    this.isolation = createIsolationEngine(c.isolation, {
+      db: this.store.database(),
+      dataDir: c.dataDir,
+      registry: this.metrics.registry,
+      log: d.log,
+      fleetSize: () => this.fleet.listNodes().length,
+      jobOfNode: (node) => this.fleet.nodeDetail(node)?.node.labels.job,
+    });
+    const now = d.clock.now();
+    for (const n of this.fleet.listNodes()) this.isolation.seed(n.id, this.fleet.nodeDetail(n.id)?.findings ?? [], now);
+    this.fleet.on('finding', (e: FleetFindingEvent) => {
+      void this.isolation.onFindingChange(e.node, { change: e.change, finding: e.finding }, e.at);
+    });
   }
 
   /** The port actually bound (useful with port 0). */
@@ -91,11 +110,15 @@ export class CollectorDaemon {
       Math.min(1000, c.lostAfterMs / 2),
     );
     this.tickTimer.unref();
+    this.isolationTimer = setInterval(() => void this.isolation.tick(this.d.clock.now()), 5000);
+    this.isolationTimer.unref();
     this.log.info({ url: this.url, tls: Boolean(c.tls), auth: !c.insecureNoAuth }, 'collector listening');
   }
 
   async stop(): Promise<void> {
     clearInterval(this.tickTimer);
+    clearInterval(this.isolationTimer);
+    await this.isolation.idle();
     for (const ws of this.wss.clients) ws.close(1001, 'collector stopping');
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
@@ -122,7 +145,12 @@ export class CollectorDaemon {
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const handled = await handleApi(req, res, { fleet: this.fleet, store: this.store, metrics: this.metrics });
+      const handled =
+        (await handleIsolationApi(req, res, {
+          engine: this.isolation,
+          tokens: this.operatorTokens,
+          fleetNodes: () => this.fleet.listNodes(),
+        })) || (await handleApi(req, res, { fleet: this.fleet, store: this.store, metrics: this.metrics }));
       if (!handled) {
         res.writeHead(404, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: `no route ${req.url}` } }));

@@ -312,6 +312,11 @@ export class Store {
     return this.db.prepare(sql).all(...args, Math.min(q.limit ?? 10_000, 100_000)) as FindingEventRow[];
   }
 
+  /** The database handle, for modules that keep their own tables in it (the isolation audit). */
+  database(): Database.Database {
+    return this.db;
+  }
+
   close(): void {
     this.db.close();
   }

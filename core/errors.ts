@@ -26,6 +26,16 @@ export const ERROR_CODES = {
   SPOOL_IO: 'The outbox spool on disk could not be read or written.',
   STORE_IO: 'The collector database could not be read or written.',
   NOT_FOUND: 'The requested resource does not exist.',
+  CKPT_CHECKSUM: 'A checkpoint shard does not match its recorded checksum, or its bytes are short.',
+  CKPT_TIER_UNAVAILABLE: 'A checkpoint tier cannot be written or read (disk full, unreachable, no permission).',
+  CKPT_INCOMPLETE: 'No complete copy of the requested checkpoint step exists on any tier.',
+  CKPT_PEER: 'A checkpoint peer sent a bad frame, refused a replica or could not be reached.',
+  POLICY_INVALID: 'An isolation policy file does not match the policy schema; the message names the rule and key.',
+  ACTUATOR_FAILED: 'An actuator (Slurm, Kubernetes, webhook, exec hook) failed after its retries.',
+  ISOLATION_REFUSED: 'An isolation or release was refused by a safety rule (owned by someone else, not ours, breaker).',
+  ALERTMANAGER_FAILED: 'Alertmanager did not accept the alerts after retries.',
+  NETTEST_BUSY: 'A node is already in another network test campaign (one campaign at a time per node).',
+  NETTEST_NO_NODES: 'A network test campaign has too few eligible nodes (nodes running a job are left out unless forced).',
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 
