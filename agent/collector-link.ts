@@ -55,6 +55,11 @@ export class CollectorLink {
     return this.state === 'ready';
   }
 
+  /** Send a message that is not kept for replay (a training summary); dropped when no session is up. */
+  sendEphemeral(msg: AgentMessage): void {
+    if (this.state === 'ready') this.write(msg);
+  }
+
   /** Send a message the outbox has just numbered, if a session is up (else it waits for replay). */
   send(msg: SequencedMessage): void {
     if (this.state === 'ready') this.write(msg);

@@ -11,6 +11,7 @@ import {
   setPath,
   validateConfig,
 } from '../core/config-source.ts';
+import { trainingConfigSchema } from './training/config.ts';
 
 const probeOverride = z
   .object({
@@ -121,6 +122,8 @@ export const agentConfigSchema = z
       .default({ sys: '/sys', proc: '/proc', dev: '/dev' }),
     probes: z.record(z.string(), probeOverride).default({}),
     checks: z.array(execCheck).default([]),
+    /** The training monitor: ranks' reports, log tailing, process watch, detectors. */
+    training: trainingConfigSchema.prefault({}),
     log: z
       .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
       .strict()

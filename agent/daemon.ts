@@ -26,6 +26,8 @@ import { AgentMetrics } from './metrics.ts';
 import { Outbox, type Unsequenced } from './outbox.ts';
 import { type ProbeOutcome, probeFailedObservation, runProbeOnce } from './probe-runner.ts';
 import { cronForInterval } from './schedule.ts';
+import { monitorOptions } from './training/config.ts';
+import { TrainingMonitor } from './training/monitor.ts';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -64,6 +66,7 @@ export class AgentDaemon {
   private bootId?: string;
   private stopping = false;
   private kernelLog?: KernelLogWatcher;
+  private training?: TrainingMonitor;
 
   constructor(private readonly d: AgentDeps) {
     this.log = moduleLogger(d.log, 'agent');
@@ -114,6 +117,7 @@ export class AgentDaemon {
       {
         health: () => this.healthView(),
         findings: () => ({ findings: this.health.findings() }),
+        training: () => this.training?.jobsView() ?? { jobs: [] },
         metrics: async () => {
           this.refreshGauges();
           return { contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() };
@@ -125,6 +129,7 @@ export class AgentDaemon {
     if (c.collector.url) this.startLink(c.collector.url);
     else this.log.warn('no collector configured (collector.url); running standalone');
     if (this.probes.has('kernel-log')) await this.startKernelLog();
+    if (c.training.enabled) await this.startTraining();
     for (const sp of this.probes.values()) this.schedule(sp);
     this.timers.push(
       setInterval(() => this.publish(this.health.expire(this.d.clock.now())), 10_000),
@@ -153,6 +158,7 @@ export class AgentDaemon {
     for (const t of this.timers) clearInterval(t);
     await Promise.all([...this.probes.values()].map((sp) => sp.task?.destroy()));
     await this.kernelLog?.stop();
+    await this.training?.stop();
     await Promise.race([
       Promise.allSettled([...this.probes.values()].map((sp) => sp.inFlight)),
       new Promise((r) => setTimeout(r, 2_000).unref()),
@@ -279,6 +285,31 @@ export class AgentDaemon {
       },
     );
     sp.task.start();
+  }
+
+  /** Watch training jobs; their verdicts are a run of the `training` source, summaries go to the collector. */
+  private async startTraining(): Promise<void> {
+    const c = this.d.config;
+    this.training = new TrainingMonitor(
+      monitorOptions(c.training, {
+        nodeId: c.nodeId,
+        stateDir: c.stateDir,
+        procRoot: c.roots.proc,
+        clock: this.d.clock,
+        log: moduleLogger(this.d.log, 'training'),
+        onObservations: (obs) => {
+          if (!this.stopping) this.publish(this.health.applyRun('training', obs, this.d.clock.now()));
+        },
+      }),
+    );
+    await this.training.start();
+    const timer = setInterval(() => {
+      for (const s of this.training?.samplesForCollector() ?? []) {
+        this.link?.sendEphemeral({ v: PROTOCOL_VERSION, ts: this.d.clock.now(), type: 'training', ...s });
+      }
+    }, c.training.summaryIntervalMs);
+    timer.unref();
+    this.timers.push(timer);
   }
 
   /** Follow the kernel log; its events reach the health state as they are read, not on a schedule. */

@@ -12,6 +12,8 @@ import type { Logger } from '../core/logger.ts';
 export interface LocalApiSource {
   health(): unknown;
   findings(): unknown;
+  /** Training jobs as this node sees them. */
+  training(): unknown;
   metrics(): Promise<{ contentType: string; body: string }>;
 }
 
@@ -100,6 +102,8 @@ export class LocalApi {
         return sendJson(res, 200, this.src.health());
       case '/findings':
         return sendJson(res, 200, this.src.findings());
+      case '/training':
+        return sendJson(res, 200, this.src.training());
       case '/metrics': {
         const m = await this.src.metrics();
         res.writeHead(200, { 'content-type': m.contentType });

@@ -70,6 +70,8 @@ const EXPECTED_KIND: Record<string, RegExp | undefined> = {
   'kernel-log': /^(dmesg|dmesg-T|kmsg|journalctl-.*|syslog)$/,
   infiniband: /^(ibstat|ibstatus|perfquery|ibnetdiscover|ibv_devinfo|ib-sysfs-value|sysfs-infiniband.*)$/,
   nvme: /^(nvme-.*|smartctl-json)$/,
+  nccl: /^(nccl-tests|training-log)$/,
+  'training-logs': /^training-log$/,
 };
 const UNCLAIMED = new Set(['ugpe_nvidia-smi-dmon_h100_load.txt', 'ugpe_nvidia-smi-topo-m_h100_1gpu.txt']);
 

@@ -5,12 +5,14 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { trainingAnalyzers } from '../agent/training/analyzer.ts';
 import { KeelsonError } from '../core/errors.ts';
 import { type Observation, severityRank } from '../core/finding.ts';
 import type { Analyzer } from '../probes/analyzer.ts';
 import { gpuAnalyzers } from '../probes/gpu/analyzers.ts';
 import { hostHwAnalyzers } from '../probes/host-hw/analyzers.ts';
 import { kernelLogAnalyzers } from '../probes/kernel-log/analyzers.ts';
+import { ncclAnalyzers } from '../probes/nccl/analyzers.ts';
 import { nvmeAnalyzers } from '../probes/nvme/analyzers.ts';
 import { rdmaAnalyzers } from '../probes/rdma/analyzers.ts';
 
@@ -20,7 +22,9 @@ export const ANALYZERS: readonly Analyzer[] = [
   ...nvmeAnalyzers,
   ...rdmaAnalyzers,
   ...hostHwAnalyzers,
+  ...ncclAnalyzers,
   ...kernelLogAnalyzers,
+  ...trainingAnalyzers,
 ];
 
 /** Largest file analyze reads. */

@@ -22,9 +22,11 @@ import {
   runNodesCli,
   runReleaseCli,
 } from '../collector/isolation/cli-client.ts';
+import { runBisectCommand } from '../collector/nettest/simulate.ts';
 import { systemClock } from '../core/clock.ts';
 import { describeError, KeelsonError } from '../core/errors.ts';
 import { createRootLogger, type Logger } from '../core/logger.ts';
+import { fakeClusterRunner } from '../probes/nccl/fake-cluster.ts';
 import { startSimFleet } from '../sim/fleet.ts';
 import { playScenario, SCENARIOS } from '../sim/scenarios.ts';
 import { ANALYZERS, analyzeExitCode, analyzePaths, formatAnalyzeJson, formatAnalyzeText } from './analyze.ts';
@@ -287,6 +289,27 @@ operatorCommand('audit', 'the audit of every isolation decision and action')
       { ...operatorOptions(opts), node: opts.node, kind: opts.kind, since: opts.since, limit: opts.limit },
       stdio,
     );
+  });
+
+program
+  .command('bisect')
+  .description('find the node(s) that slow collectives by testing halves of a group (nccl-tests / perftest)')
+  .option('--simulate', 'run against simulated nodes node0 … node<n-1> and fake nccl-tests binaries')
+  .option('--nodes <n>', 'simulated nodes', (v) => Number.parseInt(v, 10), 16)
+  .option('--bad <list>', 'comma-separated simulated bad nodes', '')
+  .option('--json', 'print {"found":[…],"rounds":…} as JSON')
+  .action(async (opts: { simulate?: boolean; nodes: number; bad: string; json?: boolean }) => {
+    const r = await runBisectCommand(
+      {
+        simulate: Boolean(opts.simulate),
+        nodes: opts.nodes,
+        bad: opts.bad.split(',').filter(Boolean),
+        json: Boolean(opts.json),
+      },
+      { makeRunner: (faultMapFile) => fakeClusterRunner(faultMapFile) },
+    );
+    process.stdout.write(r.stdout);
+    process.exitCode = r.exitCode;
   });
 
 program

@@ -43,6 +43,24 @@ export const collectorConfigSchema = z
     /** A node silent for this long (no session) is marked lost. */
     lostAfterMs: z.number().int().min(500).default(30_000),
     helloTimeoutMs: z.number().int().min(100).default(10_000),
+    /** Cross-node training analysis: a node `threshold` slower than the job for `sustainMs` is a straggler. */
+    training: z
+      .object({
+        straggler: z
+          .object({
+            threshold: z.number().min(0.01).max(10),
+            sustainMs: z.number().int().min(100),
+            minSamples: z.number().int().min(1),
+            staleMs: z.number().int().min(100),
+          })
+          .partial()
+          .strict()
+          .default({}),
+        /** A node that sent no training summary for this long while its job waits is blamed for a hang, ms. */
+        silentMs: z.number().int().min(100).optional(),
+      })
+      .strict()
+      .prefault({}),
     /** Isolation policy, breaker and actuators; dry-run with no actuators unless configured. */
     isolation: isolationConfigSchema.prefault({}),
     log: z

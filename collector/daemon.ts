@@ -54,7 +54,12 @@ export class CollectorDaemon {
     const c = d.config;
     this.log = moduleLogger(d.log, 'collector');
     this.store = new Store(join(c.dataDir, 'keelson.db'));
-    this.fleet = new Fleet(this.store, moduleLogger(d.log, 'fleet'));
+    this.fleet = new Fleet(this.store, moduleLogger(d.log, 'fleet'), {
+      training: {
+        straggler: c.training.straggler,
+        ...(c.training.silentMs !== undefined ? { attribution: { silentMs: c.training.silentMs } } : {}),
+      },
+    });
     this.metrics = new CollectorMetrics(this.fleet);
     this.tokens = new TokenSet([...c.tokens, ...readTokenFile(c.tokenFile)]);
     this.operatorTokens = new TokenSet([...c.operatorTokens, ...readTokenFile(c.operatorTokenFile)]);

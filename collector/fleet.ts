@@ -7,9 +7,18 @@
 import { EventEmitter } from 'node:events';
 import { type Finding, findingKey } from '../core/finding.ts';
 import type { Logger } from '../core/logger.ts';
-import type { FindingChange, Hello, MetricSampleMsg, ProbeStatus, SequencedMessage } from '../protocol/messages.ts';
+import type {
+  FindingChange,
+  Hello,
+  MetricSampleMsg,
+  ProbeStatus,
+  SequencedMessage,
+  TrainingMsg,
+} from '../protocol/messages.ts';
 import { isDuplicate, nodeHealthOf, nodesToMarkLost, reconcileSnapshot } from './reconcile.ts';
 import type { FindingQuery, Store, StoredFinding } from './store.ts';
+import { JobAnalyzer, type JobAnalyzerOptions } from './training/job-analyzer.ts';
+import { JobHistory } from './training/job-history.ts';
 import { detectVersionDrift } from './version-drift.ts';
 
 export type NodeState = 'online' | 'offline' | 'lost';
@@ -51,7 +60,6 @@ interface NodeEntry {
   findings: Map<string, Finding>;
 }
 
-/** Codes the collector raises itself; an agent's snapshot never clears them. */
 /** Emitted as 'finding' for every finding opened, updated or cleared on any node. */
 export interface FleetFindingEvent {
   node: string;
@@ -67,10 +75,17 @@ export interface FleetNodeEvent {
   at: number;
 }
 
-const COLLECTOR_OWNED = new Set(['node.lost', 'driver.version.drift']);
+/** Codes the collector raises from training summaries across nodes. */
+const TRAINING_CODES = new Set(['train.straggler', 'train.hang.suspect']);
+/** Codes the collector raises itself; an agent's snapshot never clears them. */
+const COLLECTOR_OWNED = new Set(['node.lost', 'driver.version.drift', ...TRAINING_CODES]);
 
 export class Fleet extends EventEmitter {
   private readonly nodes = new Map<string, NodeEntry>();
+  /** Cross-node training analysis (stragglers, hang attribution). */
+  private readonly jobs: JobAnalyzer;
+  /** Recent per-node step times and steps of each job, for the job view. */
+  readonly jobHistory = new JobHistory();
   /** Finding changes of the message being applied, emitted once its transaction commits. */
   private pendingEvents: FleetFindingEvent[] = [];
   /** Set when a snapshot brought new facts: version drift is recomputed on the next tick. */
@@ -79,8 +94,10 @@ export class Fleet extends EventEmitter {
   constructor(
     private readonly store: Store,
     private readonly log: Logger,
+    opts: { training?: JobAnalyzerOptions } = {},
   ) {
     super();
+    this.jobs = new JobAnalyzer(opts.training);
     for (const n of store.nodes()) {
       this.nodes.set(n.id, {
         ...n,
@@ -216,13 +233,45 @@ export class Fleet extends EventEmitter {
     this.emit('change', { node: nodeId });
   }
 
-  /** Periodic work: version drift across the fleet (when facts changed) and lost nodes. */
+  /** Periodic work: version drift (when facts changed), training analysis and lost nodes. */
   tick(now: number, lostAfterMs: number): string[] {
     if (this.factsChanged) {
       this.factsChanged = false;
       this.updateVersionDrift(now);
     }
+    this.updateTraining(now);
     return this.markLost(now, lostAfterMs);
+  }
+
+  /** A node's per-job training summary (not sequenced: the newest one is what counts). */
+  ingestTraining(nodeId: string, msg: TrainingMsg, now: number): void {
+    const { v: _v, ts: _ts, type: _type, ...summary } = msg;
+    this.jobs.ingest(nodeId, { ...summary, node: nodeId }, now);
+    this.jobHistory.add(nodeId, summary, now);
+  }
+
+  /** Apply the job analyzer's verdicts as collector-owned findings: what it no longer says clears. */
+  private updateTraining(now: number): void {
+    if (this.jobHistory.empty()) return;
+    for (const n of this.nodes.values()) this.jobs.setNodeFindings(n.id, [...n.findings.values()]);
+    const verdicts = this.jobs.evaluate(now);
+    for (const n of this.nodes.values()) {
+      const obs = verdicts.get(n.id) ?? [];
+      const keep = new Set(obs.map((o) => findingKey(o)));
+      for (const f of [...n.findings.values()]) {
+        if (TRAINING_CODES.has(f.code) && !keep.has(findingKey(f)))
+          this.clearCollectorFinding(n, f.code, f.component, now);
+      }
+      for (const o of obs) {
+        const held = n.findings.get(findingKey(o));
+        if (held && held.severity === o.severity && held.message === o.message) continue;
+        this.setCollectorFinding(
+          n,
+          { ...o, firstSeen: held?.firstSeen ?? o.at ?? now, lastSeen: now, count: (held?.count ?? 0) + 1 },
+          now,
+        );
+      }
+    }
   }
 
   /** Raise or clear `driver.version.drift` on each node from all nodes' facts. */

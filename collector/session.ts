@@ -107,6 +107,10 @@ export class AgentSession {
     if (!this.nodeId) throw new KeelsonError('PROTO_ORDER', `${msg.type} sent before hello`);
     this.fleet.touch(this.nodeId, now);
     if (msg.type === 'heartbeat') return;
+    if (msg.type === 'training') {
+      this.fleet.ingestTraining(this.nodeId, msg, now);
+      return;
+    }
     const fresh = this.fleet.apply(this.nodeId, msg, now);
     if (!fresh) this.metrics.duplicates.inc();
     this.send({ v: PROTOCOL_VERSION, ts: now, type: 'ack', seq: msg.seq });

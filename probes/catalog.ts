@@ -6,6 +6,7 @@ import { gpuCatalog } from './gpu/catalog.ts';
 import { hostCatalog } from './host/catalog.ts';
 import { hostHwCatalog } from './host-hw/catalog.ts';
 import { kernelLogCatalog, xidCatalog } from './kernel-log/catalog.ts';
+import { ncclCatalog } from './nccl/catalog.ts';
 import { nvmeCatalog } from './nvme/catalog.ts';
 import { rdmaCatalog } from './rdma/catalog.ts';
 
@@ -16,6 +17,7 @@ export const PROBE_CATALOGS: readonly { area: string; entries: readonly CatalogE
   { area: 'kernel log', entries: kernelLogCatalog },
   { area: 'rdma', entries: rdmaCatalog },
   { area: 'nvme', entries: nvmeCatalog },
+  { area: 'network tests (nccl-tests, perftest)', entries: ncclCatalog },
   { area: 'driver', entries: driverCatalog },
   { area: 'host', entries: [...hostCatalog, ...hostHwCatalog] },
   { area: 'site checks', entries: execCatalog },

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ACTIONS, FINDING_KINDS, SEVERITIES } from '../core/finding.ts';
+import { trainingSummarySchema } from './training.ts';
 
 const str = (max: number) => z.string().max(max);
 const id = str(256);
@@ -96,6 +97,9 @@ export const metricsSchema = z.object({
   samples: z.array(metricSampleSchema).max(50_000),
 });
 
+/** A per-job training summary; not sequenced (a newer one supersedes it), dropped when offline. */
+export const trainingSchema = z.object({ ...base, type: z.literal('training'), ...trainingSummarySchema.shape });
+
 export const commandResultSchema = z.object({
   ...base,
   type: z.literal('command-result'),
@@ -148,6 +152,7 @@ export const agentMessageSchema = z.discriminatedUnion('type', [
   findingsSchema,
   metricsSchema,
   commandResultSchema,
+  trainingSchema,
 ]);
 
 export const collectorMessageSchema = z.discriminatedUnion('type', [
@@ -168,6 +173,7 @@ export type FindingChange = z.infer<typeof findingChangeSchema>;
 export type FindingsMsg = z.infer<typeof findingsSchema>;
 export type MetricsMsg = z.infer<typeof metricsSchema>;
 export type CommandResult = z.infer<typeof commandResultSchema>;
+export type TrainingMsg = z.infer<typeof trainingSchema>;
 export type Welcome = z.infer<typeof welcomeSchema>;
 export type Ack = z.infer<typeof ackSchema>;
 export type Command = z.infer<typeof commandSchema>;

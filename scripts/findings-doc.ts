@@ -3,7 +3,10 @@
  * script `gen-findings-doc.ts` writes it and a test checks the committed file is current.
  */
 import { agentCatalog } from '../agent/catalog.ts';
+import { trainingCatalog } from '../agent/training/catalog.ts';
 import { collectorCatalog } from '../collector/catalog.ts';
+import { nettestCatalog } from '../collector/nettest/catalog.ts';
+import { collectorTrainingCatalog } from '../collector/training/catalog.ts';
 import type { CatalogEntry } from '../core/catalog.ts';
 import { PROBE_CATALOGS } from '../probes/catalog.ts';
 
@@ -11,6 +14,9 @@ import { PROBE_CATALOGS } from '../probes/catalog.ts';
 export function allCatalogs(): { area: string; entries: readonly CatalogEntry[] }[] {
   return [
     ...PROBE_CATALOGS,
+    { area: 'training (agent)', entries: trainingCatalog },
+    { area: 'training (collector, across nodes)', entries: collectorTrainingCatalog },
+    { area: 'network test campaigns (collector)', entries: nettestCatalog },
     { area: 'agent', entries: agentCatalog },
     { area: 'collector', entries: collectorCatalog },
   ];
