@@ -15,11 +15,13 @@ import type { Logger } from '../core/logger.ts';
 import { moduleLogger } from '../core/logger.ts';
 import { TokenSet } from './auth.ts';
 import type { CollectorConfig } from './config.ts';
+import { createDashboard, type Dashboard } from './dashboard/dashboard.ts';
 import { Fleet, type FleetFindingEvent } from './fleet.ts';
 import { handleApi } from './http-api.ts';
 import { createIsolationEngine } from './isolation/config.ts';
 import type { IsolationEngine } from './isolation/engine.ts';
 import { handleIsolationApi } from './isolation/routes.ts';
+import { isolationMark } from './isolation/views.ts';
 import { CollectorMetrics } from './metrics.ts';
 import { AgentSession } from './session.ts';
 import { Store } from './store.ts';
@@ -49,6 +51,7 @@ export class CollectorDaemon {
   private isolationTimer?: NodeJS.Timeout;
   /** Turns findings into isolations, bounded by its breaker. */
   readonly isolation: IsolationEngine;
+  private readonly dashboard: Dashboard;
 
   constructor(private readonly d: CollectorDeps) {
     const c = d.config;
@@ -76,6 +79,16 @@ export class CollectorDaemon {
     for (const n of this.fleet.listNodes()) this.isolation.seed(n.id, this.fleet.nodeDetail(n.id)?.findings ?? [], now);
     this.fleet.on('finding', (e: FleetFindingEvent) => {
       void this.isolation.onFindingChange(e.node, { change: e.change, finding: e.finding }, e.at);
+    });
+    this.dashboard = createDashboard({
+      fleet: this.fleet,
+      log: d.log,
+      authorize: (h) => this.operatorTokens.acceptsHeader(h),
+      isolationOf: (id) => isolationMark(this.isolation, id),
+    });
+    // Any audit entry may change a node's isolation mark: redraw its tile.
+    this.isolation.on('audit', (e: { node?: string }) => {
+      if (e.node) this.dashboard.notify(e.node);
     });
   }
 
@@ -124,6 +137,7 @@ export class CollectorDaemon {
     clearInterval(this.tickTimer);
     clearInterval(this.isolationTimer);
     await this.isolation.idle();
+    this.dashboard.close();
     for (const ws of this.wss.clients) ws.close(1001, 'collector stopping');
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
@@ -150,12 +164,20 @@ export class CollectorDaemon {
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      if (await this.dashboard.handle(req, res)) return;
       const handled =
         (await handleIsolationApi(req, res, {
           engine: this.isolation,
           tokens: this.operatorTokens,
           fleetNodes: () => this.fleet.listNodes(),
-        })) || (await handleApi(req, res, { fleet: this.fleet, store: this.store, metrics: this.metrics }));
+        })) ||
+        (await handleApi(req, res, {
+          fleet: this.fleet,
+          store: this.store,
+          metrics: this.metrics,
+          isolation: this.isolation,
+          now: this.d.clock.now(),
+        }));
       if (!handled) {
         res.writeHead(404, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: `no route ${req.url}` } }));
@@ -169,6 +191,7 @@ export class CollectorDaemon {
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
+    if (this.dashboard.handleUpgrade(req, socket, head)) return;
     const path = (req.url ?? '').split('?')[0];
     if (path !== AGENT_WS_PATH) {
       refuse(socket, 404, 'NOT_FOUND', `no WebSocket endpoint at ${path}`);

@@ -4,8 +4,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Fleet } from './fleet.ts';
+import type { IsolationEngine } from './isolation/engine.ts';
+import { firingAlerts, isolationSummary } from './isolation/views.ts';
 import type { CollectorMetrics } from './metrics.ts';
 import type { Store } from './store.ts';
+import { type JobFindingRef, jobDetail, jobSummary } from './training/jobs-view.ts';
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -32,11 +35,16 @@ const PLACEHOLDER = `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <ul><li><a href="/api/nodes">/api/nodes</a></li><li><a href="/api/findings?active=true">/api/findings?active=true</a></li>
 <li><a href="/metrics">/metrics</a></li></ul></body></html>`;
 
+/** The train.* findings (active and recent) the job views are built from. */
+function trainingFindings(store: Store): JobFindingRef[] {
+  return store.findings({ codePrefix: 'train.', limit: 5000 });
+}
+
 /** Route one HTTP request; returns false when no route matched. */
 export async function handleApi(
   req: IncomingMessage,
   res: ServerResponse,
-  deps: { fleet: Fleet; store: Store; metrics: CollectorMetrics },
+  deps: { fleet: Fleet; store: Store; metrics: CollectorMetrics; isolation: IsolationEngine; now: number },
 ): Promise<boolean> {
   const url = new URL(req.url ?? '/', 'http://collector');
   const path = url.pathname;
@@ -80,6 +88,36 @@ export async function handleApi(
         limit: intParam(p.get('limit'), 1000),
       }),
     });
+    return true;
+  }
+  if (path === '/api/isolation') {
+    json(res, 200, isolationSummary(deps.isolation));
+    return true;
+  }
+  if (path === '/api/alerts') {
+    const alerts = deps.isolation.firingAlerts();
+    if (!alerts) json(res, 404, { error: { code: 'NOT_FOUND', message: 'no Alertmanager is configured' } });
+    else json(res, 200, firingAlerts(alerts));
+    return true;
+  }
+  if (path === '/api/jobs') {
+    const findings = trainingFindings(deps.store);
+    json(res, 200, {
+      jobs: deps.fleet.jobHistory.all().map((j) =>
+        jobSummary(
+          j,
+          findings.filter((f) => f.component === `job:${j.job}`),
+          deps.now,
+        ),
+      ),
+    });
+    return true;
+  }
+  const jobMatch = /^\/api\/jobs\/([^/]+)$/.exec(path);
+  if (jobMatch) {
+    const series = deps.fleet.jobHistory.get(decodeURIComponent(jobMatch[1]!));
+    if (!series) json(res, 404, { error: { code: 'NOT_FOUND', message: 'no such job' } });
+    else json(res, 200, jobDetail(series, trainingFindings(deps.store), deps.now));
     return true;
   }
   if (path === '/api/finding-events') {

@@ -109,6 +109,8 @@ export interface FindingEventRow {
 export interface FindingQuery {
   node?: string;
   code?: string;
+  /** Codes starting with this (e.g. `train.`). */
+  codePrefix?: string;
   active?: boolean;
   limit?: number;
 }
@@ -286,6 +288,10 @@ export class Store {
     if (q.code) {
       where.push('code = ?');
       args.push(q.code);
+    }
+    if (q.codePrefix) {
+      where.push("code LIKE ? ESCAPE '\\'");
+      args.push(`${q.codePrefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
     }
     if (q.active !== undefined) {
       where.push('active = ?');

@@ -47,6 +47,8 @@ export async function startSimFleet(o: SimFleetOptions): Promise<SimFleet> {
       env,
       flags: { port: o.port, host: o.host },
       defaults: { dataDir: join(o.dir, 'collector') },
+      // The simulated fleet has no scheduler: isolations are enforced into Keelson's own records.
+      fileText: JSON.stringify({ isolation: { mode: 'enforce', recordOnly: true } }),
     }),
     log: o.log,
     clock: o.clock,

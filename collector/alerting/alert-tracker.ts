@@ -114,6 +114,13 @@ export class AlertTracker {
     return { keys, alerts };
   }
 
+  /** Alerts firing now (not yet resolved), for the dashboard. */
+  firing(): AmAlert[] {
+    return [...this.alerts.values()]
+      .filter((a) => a.endsAt === undefined)
+      .map((a) => ({ labels: a.labels, annotations: a.annotations, startsAt: new Date(a.startsAt).toISOString() }));
+  }
+
   /** Record a delivery: firing alerts wait `resendMs`, resolved ones are forgotten. */
   markSent(keys: readonly string[], now: number): void {
     for (const key of keys) {

@@ -13,6 +13,7 @@ import { SEVERITIES } from '../../core/finding.ts';
 import { type Logger, moduleLogger } from '../../core/logger.ts';
 import { CommandRestartHook, ExecNotifier } from '../actuators/exec-hook.ts';
 import { KubernetesActuator } from '../actuators/kubernetes.ts';
+import { RecordOnlyActuator } from '../actuators/record-only.ts';
 import { SlurmActuator } from '../actuators/slurm.ts';
 import type { IsolationNotifier, NodeActuator } from '../actuators/types.ts';
 import { WebhookNotifier } from '../actuators/webhook.ts';
@@ -92,6 +93,8 @@ export const isolationConfigSchema = z
       })
       .strict()
       .optional(),
+    /** Record isolations in Keelson's own database only (no scheduler to act on; the demo uses it). */
+    recordOnly: z.boolean().default(false),
     /** Append-only JSONL copy of the audit (default <dataDir>/isolation-audit.jsonl). */
     auditFile: z.string().min(1).optional(),
   })
@@ -139,6 +142,7 @@ export function createIsolationEngine(cfg: IsolationConfig, deps: IsolationDeps)
       )
     : defaultPolicy();
   const actuators: NodeActuator[] = [...(deps.actuators ?? [])];
+  if (cfg.recordOnly) actuators.push(new RecordOnlyActuator(deps.db));
   if (cfg.slurm?.enabled) {
     actuators.push(
       new SlurmActuator({

@@ -9,7 +9,7 @@ import { describeError, KeelsonError } from '../../core/errors.ts';
 import { type Finding, severityRank } from '../../core/finding.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { IsolationEvent, IsolationNotifier, NodeActuator } from '../actuators/types.ts';
-import type { AlertTracker } from '../alerting/alert-tracker.ts';
+import type { AlertTracker, AmAlert } from '../alerting/alert-tracker.ts';
 import type { AlertmanagerClient } from '../alerting/alertmanager.ts';
 import { addApproval, type PendingApproval, removeApproval } from './approvals.ts';
 import type { AuditEntry, AuditLog, AuditQuery, NewAuditEntry } from './audit-store.ts';
@@ -117,6 +117,11 @@ export class IsolationEngine extends EventEmitter {
   ): Promise<void> {
     this.known.add(node);
     if (update.observed) this.reconcile(node, update.observed, now);
+  }
+
+  /** Alerts firing now; undefined when no Alertmanager is configured. */
+  firingAlerts(): AmAlert[] | undefined {
+    return this.o.alerts?.tracker.firing();
   }
 
   /** Periodic work: re-send alerts, notice operator returns, auto-release, prune memory. */

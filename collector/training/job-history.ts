@@ -65,6 +65,10 @@ export class JobHistory {
     });
   }
 
+  all(): JobSeries[] {
+    return [...this.jobs.values()];
+  }
+
   get(job: string): JobSeries | undefined {
     return this.jobs.get(job);
   }
