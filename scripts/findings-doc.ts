@@ -3,6 +3,7 @@
  * script `gen-findings-doc.ts` writes it and a test checks the committed file is current.
  */
 import { agentCatalog } from '../agent/catalog.ts';
+import { ckptCatalog } from '../agent/checkpoint/catalog.ts';
 import { trainingCatalog } from '../agent/training/catalog.ts';
 import { collectorCatalog } from '../collector/catalog.ts';
 import { nettestCatalog } from '../collector/nettest/catalog.ts';
@@ -17,6 +18,7 @@ export function allCatalogs(): { area: string; entries: readonly CatalogEntry[] 
     { area: 'training (agent)', entries: trainingCatalog },
     { area: 'training (collector, across nodes)', entries: collectorTrainingCatalog },
     { area: 'network test campaigns (collector)', entries: nettestCatalog },
+    { area: 'checkpoints', entries: ckptCatalog },
     { area: 'agent', entries: agentCatalog },
     { area: 'collector', entries: collectorCatalog },
   ];
