@@ -35,7 +35,8 @@ export const ERROR_CODES = {
   ISOLATION_REFUSED: 'An isolation or release was refused by a safety rule (owned by someone else, not ours, breaker).',
   ALERTMANAGER_FAILED: 'Alertmanager did not accept the alerts after retries.',
   NETTEST_BUSY: 'A node is already in another network test campaign (one campaign at a time per node).',
-  NETTEST_NO_NODES: 'A network test campaign has too few eligible nodes (nodes running a job are left out unless forced).',
+  NETTEST_NO_NODES:
+    'A network test campaign has too few eligible nodes (nodes running a job are left out unless forced).',
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 
