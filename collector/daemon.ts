@@ -13,6 +13,7 @@ import { WebSocketServer } from 'ws';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import { moduleLogger } from '../core/logger.ts';
+import { ApplyBatcher } from './apply-batcher.ts';
 import { TokenSet } from './auth.ts';
 import type { CollectorConfig } from './config.ts';
 import { createDashboard, type Dashboard } from './dashboard/dashboard.ts';
@@ -52,6 +53,8 @@ export class CollectorDaemon {
   /** Turns findings into isolations, bounded by its breaker. */
   readonly isolation: IsolationEngine;
   private readonly dashboard: Dashboard;
+  /** Group commit of agent messages. */
+  private readonly batcher: ApplyBatcher;
 
   constructor(private readonly d: CollectorDeps) {
     const c = d.config;
@@ -64,6 +67,7 @@ export class CollectorDaemon {
       },
     });
     this.metrics = new CollectorMetrics(this.fleet);
+    this.batcher = new ApplyBatcher(this.store, this.fleet, moduleLogger(d.log, 'apply'));
     this.tokens = new TokenSet([...c.tokens, ...readTokenFile(c.tokenFile)]);
     this.operatorTokens = new TokenSet([...c.operatorTokens, ...readTokenFile(c.operatorTokenFile)]);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: c.maxPayloadBytes, perMessageDeflate: false });
@@ -115,7 +119,8 @@ export class CollectorDaemon {
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
-      this.server!.listen(c.port, c.host, () => resolve());
+      // A deep backlog: thousands of agents reconnect at once after a collector restart.
+      this.server!.listen({ port: c.port, host: c.host, backlog: 8192 }, () => resolve());
     });
     this.tickTimer = setInterval(
       () => {
@@ -158,6 +163,7 @@ export class CollectorDaemon {
       this.server.closeAllConnections();
     });
     this.wss.close();
+    this.batcher.flush();
     this.store.close();
     this.log.info('collector stopped');
   }
@@ -214,6 +220,7 @@ export class CollectorDaemon {
           helloTimeoutMs: c.helloTimeoutMs,
         },
         this.fleet,
+        this.batcher,
         this.metrics,
         this.d.clock,
         moduleLogger(this.d.log, 'session'),

@@ -88,6 +88,9 @@ export class Fleet extends EventEmitter {
   readonly jobHistory = new JobHistory();
   /** Finding changes of the message being applied, emitted once its transaction commits. */
   private pendingEvents: FleetFindingEvent[] = [];
+  /** Inside a group commit: events wait for the commit. */
+  private deferring = false;
+  private deferred: [string, unknown][] = [];
   /** Set when a snapshot brought new facts: version drift is recomputed on the next tick. */
   private factsChanged = true;
 
@@ -98,6 +101,38 @@ export class Fleet extends EventEmitter {
   ) {
     super();
     this.jobs = new JobAnalyzer(opts.training);
+    this.load();
+  }
+
+  /** Forget what is in memory and load nodes and active findings from the database again. */
+  reload(): void {
+    this.nodes.clear();
+    this.pendingEvents = [];
+    this.deferred = [];
+    this.deferring = false;
+    this.load();
+  }
+
+  /** Hold back events until `flushEvents` (the group commit they belong to has committed). */
+  beginBatch(): void {
+    this.deferring = true;
+  }
+
+  /** Emit the events held back during a batch. */
+  flushEvents(): void {
+    this.deferring = false;
+    const held = this.deferred;
+    this.deferred = [];
+    for (const [name, payload] of held) this.emit(name, payload);
+  }
+
+  private emitCommitted(name: string, payload: unknown): void {
+    if (this.deferring) this.deferred.push([name, payload]);
+    else this.emit(name, payload);
+  }
+
+  private load(): void {
+    const store = this.store;
     for (const n of store.nodes()) {
       this.nodes.set(n.id, {
         ...n,
@@ -216,8 +251,8 @@ export class Fleet extends EventEmitter {
     // Listeners hear of changes only once they are committed.
     const events = this.pendingEvents;
     this.pendingEvents = [];
-    for (const e of events) this.emit('finding', e);
-    if (msg.type !== 'metrics') this.emit('change', { node: nodeId });
+    for (const e of events) this.emitCommitted('finding', e);
+    if (msg.type !== 'metrics') this.emitCommitted('change', { node: nodeId });
     return true;
   }
 

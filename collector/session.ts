@@ -11,6 +11,7 @@ import { closeCodeFor } from '../protocol/close-codes.ts';
 import { decodeAgentMessage, encodeMessage } from '../protocol/codec.ts';
 import type { AgentMessage, CollectorMessage } from '../protocol/messages.ts';
 import { PROTOCOL_VERSION } from '../protocol/version.ts';
+import type { ApplyBatcher } from './apply-batcher.ts';
 import type { Fleet } from './fleet.ts';
 import type { CollectorMetrics } from './metrics.ts';
 
@@ -34,6 +35,7 @@ export class AgentSession {
     private readonly ws: WebSocket,
     private readonly o: SessionOptions,
     private readonly fleet: Fleet,
+    private readonly batcher: ApplyBatcher,
     private readonly metrics: CollectorMetrics,
     private readonly clock: Clock,
     private readonly log: Logger,
@@ -111,9 +113,16 @@ export class AgentSession {
       this.fleet.ingestTraining(this.nodeId, msg, now);
       return;
     }
-    const fresh = this.fleet.apply(this.nodeId, msg, now);
-    if (!fresh) this.metrics.duplicates.inc();
-    this.send({ v: PROTOCOL_VERSION, ts: now, type: 'ack', seq: msg.seq });
+    // Applied with the other messages of this event-loop turn in one commit, then acknowledged.
+    this.batcher.submit(this.nodeId, msg, now, (o) => {
+      if (!o.ok) {
+        this.log.error({ err: o.error, node: this.nodeId, seq: msg.seq }, 'failed to store an agent message');
+        this.fail('STORE_IO', 'the collector could not store this message');
+        return;
+      }
+      if (!o.fresh) this.metrics.duplicates.inc();
+      this.send({ v: PROTOCOL_VERSION, ts: now, type: 'ack', seq: msg.seq });
+    });
   }
 
   private beat(): void {

@@ -318,6 +318,11 @@ export class Store {
     return this.db.prepare(sql).all(...args, Math.min(q.limit ?? 10_000, 100_000)) as FindingEventRow[];
   }
 
+  /** Run `fn` in one transaction (nested transactions inside become savepoints): one commit for many messages. */
+  batch<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
   /** The database handle, for modules that keep their own tables in it (the isolation audit). */
   database(): Database.Database {
     return this.db;

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../core/logger.ts';
+import type { Hello, SequencedMessage } from '../protocol/messages.ts';
+import { ApplyBatcher, type ApplyOutcome } from './apply-batcher.ts';
+import { Fleet } from './fleet.ts';
+import { Store } from './store.ts';
+
+const log = silentLogger();
+const hello = (nodeId: string): Hello => ({
+  v: 1,
+  ts: 0,
+  type: 'hello',
+  nodeId,
+  hostname: nodeId,
+  labels: {},
+  agentVersion: 't',
+  capabilities: [],
+  epoch: 'e',
+  lastAckedSeq: 0,
+});
+const findings = (seq: number, component: string): SequencedMessage => ({
+  v: 1,
+  ts: seq,
+  type: 'findings',
+  seq,
+  changes: [
+    {
+      change: 'opened',
+      finding: {
+        code: 'x.y',
+        component,
+        severity: 'warn',
+        action: 'none',
+        kind: 'event',
+        message: 'm',
+        evidence: '',
+        firstSeen: 1,
+        lastSeen: 1,
+        count: 1,
+      },
+    },
+  ],
+});
+
+function setup() {
+  const store = new Store(':memory:');
+  const fleet = new Fleet(store, log);
+  for (const n of ['a', 'b']) fleet.hello(hello(n), 0);
+  return { store, fleet, batcher: new ApplyBatcher(store, fleet, log) };
+}
+
+const settle = () => new Promise((r) => setImmediate(r));
+
+describe('ApplyBatcher (group commit)', () => {
+  it('applies everything queued in one turn in one transaction, then reports each', async () => {
+    const { store, fleet, batcher } = setup();
+    let transactions = 0;
+    const batch = store.batch.bind(store);
+    store.batch = <T>(fn: () => T): T => {
+      transactions += 1;
+      return batch(fn);
+    };
+    const outcomes: ApplyOutcome[] = [];
+    for (let i = 1; i <= 50; i++) batcher.submit(i % 2 ? 'a' : 'b', findings(i, `c${i}`), i, (o) => outcomes.push(o));
+    batcher.submit('a', findings(1, 'c1'), 99, (o) => outcomes.push(o)); // a replay
+    expect(outcomes).toEqual([]); // nothing is reported before the commit
+    await settle();
+    expect(transactions).toBe(1);
+    expect(outcomes.filter((o) => o.ok && o.fresh)).toHaveLength(50);
+    expect(outcomes[50]).toEqual({ ok: true, fresh: false });
+    expect(fleet.findings({ limit: 100 })).toHaveLength(50);
+  });
+
+  it('refuses one bad message without losing the others', async () => {
+    const { fleet, batcher } = setup();
+    const outcomes: ApplyOutcome[] = [];
+    batcher.submit('a', findings(1, 'ok1'), 1, (o) => outcomes.push(o));
+    batcher.submit('nobody', findings(1, 'bad'), 1, (o) => outcomes.push(o));
+    batcher.submit('b', findings(1, 'ok2'), 1, (o) => outcomes.push(o));
+    await settle();
+    expect(outcomes.map((o) => o.ok)).toEqual([true, false, true]);
+    expect(
+      fleet
+        .findings({})
+        .map((f) => f.component)
+        .sort(),
+    ).toEqual(['ok1', 'ok2']);
+  });
+
+  it('when the commit fails, refuses the batch and reloads memory from the database (no phantom acks)', async () => {
+    const { store, fleet, batcher } = setup();
+    batcher.submit('a', findings(1, 'committed'), 1, () => {});
+    await settle();
+    const batch = store.batch.bind(store);
+    store.batch = <T>(fn: () => T): T =>
+      batch(() => {
+        fn();
+        throw new Error('disk I/O error');
+      });
+    const events: string[] = [];
+    fleet.on('finding', (e) => events.push(e.finding.component));
+    const outcomes: ApplyOutcome[] = [];
+    batcher.submit('a', findings(2, 'lost'), 2, (o) => outcomes.push(o));
+    await settle();
+    expect(outcomes.map((o) => o.ok)).toEqual([false]);
+    expect(events).toEqual([]); // nothing uncommitted was announced
+    expect(fleet.nodeDetail('a')?.findings.map((f) => f.component)).toEqual(['committed']);
+    // memory forgot seq 2 with the database, so the agent's replay of it is applied
+    store.batch = batch;
+    batcher.submit('a', findings(2, 'lost'), 3, (o) => outcomes.push(o));
+    await settle();
+    expect(outcomes[1]).toEqual({ ok: true, fresh: true });
+  });
+});

@@ -1,0 +1,75 @@
+/**
+ * Group commit: every sequenced message that arrives within one turn of the event loop is
+ * applied in one SQLite transaction (one fsync instead of one per message), then each is
+ * acknowledged. Acks still follow the commit, so nothing acknowledged can be lost. When the
+ * commit itself fails, the fleet reloads its state from the database, so memory never claims
+ * what the disk does not hold, and every message in the batch is refused (the agents replay).
+ */
+import type { Logger } from '../core/logger.ts';
+import type { SequencedMessage } from '../protocol/messages.ts';
+import type { Fleet } from './fleet.ts';
+import type { Store } from './store.ts';
+
+/** What became of one message: applied (fresh) or a duplicate, or an error. */
+export type ApplyOutcome = { ok: true; fresh: boolean } | { ok: false; error: unknown };
+
+interface Item {
+  nodeId: string;
+  msg: SequencedMessage;
+  now: number;
+  done: (o: ApplyOutcome) => void;
+}
+
+export class ApplyBatcher {
+  private queue: Item[] = [];
+  private scheduled = false;
+  /** Sizes of the last batches, for the metrics. */
+  lastBatchSize = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly fleet: Fleet,
+    private readonly log: Logger,
+    private readonly maxBatch = 2000,
+  ) {}
+
+  /** Queue a message; `done` is called after the batch that holds it commits (or fails). */
+  submit(nodeId: string, msg: SequencedMessage, now: number, done: (o: ApplyOutcome) => void): void {
+    this.queue.push({ nodeId, msg, now, done });
+    if (this.queue.length >= this.maxBatch) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Apply and commit everything queued now. */
+  flush(): void {
+    this.scheduled = false;
+    const items = this.queue;
+    this.queue = [];
+    if (!items.length) return;
+    this.lastBatchSize = items.length;
+    const outcomes: ApplyOutcome[] = [];
+    this.fleet.beginBatch();
+    try {
+      this.store.batch(() => {
+        for (const i of items) {
+          try {
+            outcomes.push({ ok: true, fresh: this.fleet.apply(i.nodeId, i.msg, i.now) });
+          } catch (error) {
+            // Its own savepoint rolled back; the others in the batch stand.
+            outcomes.push({ ok: false, error });
+          }
+        }
+      });
+    } catch (error) {
+      this.log.error({ err: error, batch: items.length }, 'group commit failed; reloading the fleet from the database');
+      this.fleet.reload();
+      for (const i of items) i.done({ ok: false, error });
+      return;
+    }
+    this.fleet.flushEvents();
+    items.forEach((i, k) => i.done(outcomes[k]!));
+  }
+}
