@@ -11,6 +11,7 @@ import {
   setPath,
   validateConfig,
 } from '../core/config-source.ts';
+import { checkpointConfigSchema } from './checkpoint/config.ts';
 import { trainingConfigSchema } from './training/config.ts';
 
 const probeOverride = z
@@ -124,6 +125,8 @@ export const agentConfigSchema = z
     checks: z.array(execCheck).default([]),
     /** The training monitor: ranks' reports, log tailing, process watch, detectors. */
     training: trainingConfigSchema.prefault({}),
+    /** The checkpoint engine: shm slots flushed to NVMe and parallel storage, committed locally. */
+    checkpoint: checkpointConfigSchema.prefault({}),
     log: z
       .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
       .strict()

@@ -18,6 +18,7 @@ import { type CommandRunner, processRunner } from '../probes/runner.ts';
 import type { Probe } from '../probes/types.ts';
 import type { Command, FindingChange, ProbeStatus, SequencedMessage } from '../protocol/messages.ts';
 import { PROTOCOL_VERSION } from '../protocol/version.ts';
+import { CheckpointService } from './checkpoint/service.ts';
 import { CollectorLink } from './collector-link.ts';
 import type { AgentConfig } from './config.ts';
 import { type HealthSnapshot, HealthState } from './health-state.ts';
@@ -67,6 +68,7 @@ export class AgentDaemon {
   private stopping = false;
   private kernelLog?: KernelLogWatcher;
   private training?: TrainingMonitor;
+  private checkpoints?: CheckpointService;
 
   constructor(private readonly d: AgentDeps) {
     this.log = moduleLogger(d.log, 'agent');
@@ -130,6 +132,7 @@ export class AgentDaemon {
     else this.log.warn('no collector configured (collector.url); running standalone');
     if (this.probes.has('kernel-log')) await this.startKernelLog();
     if (c.training.enabled) await this.startTraining();
+    if (c.checkpoint.enabled) await this.startCheckpoints();
     for (const sp of this.probes.values()) this.schedule(sp);
     this.timers.push(
       setInterval(() => this.publish(this.health.expire(this.d.clock.now())), 10_000),
@@ -159,6 +162,7 @@ export class AgentDaemon {
     await Promise.all([...this.probes.values()].map((sp) => sp.task?.destroy()));
     await this.kernelLog?.stop();
     await this.training?.stop();
+    await this.checkpoints?.stop();
     await Promise.race([
       Promise.allSettled([...this.probes.values()].map((sp) => sp.inFlight)),
       new Promise((r) => setTimeout(r, 2_000).unref()),
@@ -308,6 +312,31 @@ export class AgentDaemon {
         this.link?.sendEphemeral({ v: PROTOCOL_VERSION, ts: this.d.clock.now(), type: 'training', ...s });
       }
     }, c.training.summaryIntervalMs);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  /** Flush trainers' checkpoints to the durable tiers; a paused tier is a `checkpoint` condition. */
+  private async startCheckpoints(): Promise<void> {
+    const c = this.d.config;
+    this.checkpoints = new CheckpointService({
+      config: c.checkpoint,
+      node: c.nodeId,
+      stateDir: c.stateDir,
+      clock: this.d.clock,
+      // the engine's parts name their own modules (ckpt-flush, ckpt-commit)
+      log: this.d.log,
+      runner: this.d.runner ?? processRunner,
+      onEvents: (obs) => {
+        if (!this.stopping) this.publish(this.health.applyEvents('checkpoint', obs, this.d.clock.now()));
+      },
+    });
+    await this.checkpoints.start();
+    const timer = setInterval(() => {
+      if (!this.stopping && this.checkpoints) {
+        this.publish(this.health.applyRun('checkpoint', this.checkpoints.observations(), this.d.clock.now()));
+      }
+    }, 5000);
     timer.unref();
     this.timers.push(timer);
   }

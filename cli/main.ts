@@ -7,6 +7,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { tiersOf } from '../agent/checkpoint/config.ts';
+import { ckptLs, ckptRestore, ckptShow, ckptVerify } from '../agent/checkpoint/ops.ts';
 import { resolveAgentConfig } from '../agent/config.ts';
 import { AGENT_VERSION, AgentDaemon } from '../agent/daemon.ts';
 import { formatPreflightText, runPreflight } from '../agent/preflight.ts';
@@ -310,6 +312,64 @@ program
     );
     process.stdout.write(r.stdout);
     process.exitCode = r.exitCode;
+  });
+
+/** The checkpoint tiers and shm root from the agent config, for `keelson ckpt`. */
+function ckptOptions(configPath: string | undefined) {
+  const cfg = resolveAgentConfig({
+    ...readConfigFile(configPath),
+    env: process.env,
+    flags: {},
+    defaults: { nodeId: hostname(), stateDir: '/var/lib/keelson/agent' },
+  });
+  const tiers = tiersOf(cfg.checkpoint);
+  if (!tiers.length) throw new KeelsonError('CONFIG_INVALID', 'checkpoint: set nvmeDir or pfsDir in the agent config');
+  return { tiers, shmRoot: cfg.checkpoint.shmRoot, out: process.stdout, node: cfg.nodeId };
+}
+
+const ckpt = program.command('ckpt').description('list, show, verify and restore checkpoints on this node’s tiers');
+ckpt
+  .command('ls')
+  .description('steps per job and tier, committed or not, and LATEST')
+  .option('-c, --config <file>', 'agent YAML config file')
+  .option('--job <job>')
+  .action(async (opts: { config?: string; job?: string }) => {
+    process.exitCode = await ckptLs({ ...ckptOptions(opts.config), job: opts.job });
+  });
+ckpt
+  .command('show')
+  .description("a step's manifests: ranks, shards, sizes, checksums")
+  .argument('<job>')
+  .option('-c, --config <file>', 'agent YAML config file')
+  .option('--step <n>', 'default: the newest', (v) => Number(v))
+  .action(async (job: string, opts: { config?: string; step?: number }) => {
+    process.exitCode = await ckptShow({ ...ckptOptions(opts.config), job, step: opts.step });
+  });
+ckpt
+  .command('verify')
+  .description('re-read every shard of a step and check its checksum (exit 2 on a mismatch)')
+  .argument('<job>')
+  .option('-c, --config <file>', 'agent YAML config file')
+  .option('--step <n>', 'default: the newest', (v) => Number(v))
+  .action(async (job: string, opts: { config?: string; step?: number }) => {
+    process.exitCode = await ckptVerify({ ...ckptOptions(opts.config), job, step: opts.step });
+  });
+ckpt
+  .command('restore')
+  .description('copy one rank of the newest complete step (or --step) from the fastest verified tier')
+  .argument('<job>')
+  .requiredOption('--rank <n>', 'rank', (v) => Number(v))
+  .requiredOption('--into <dir>', 'where to write the rank’s data and index')
+  .option('-c, --config <file>', 'agent YAML config file')
+  .option('--step <n>', 'default: the newest committed', (v) => Number(v))
+  .action(async (job: string, opts: { config?: string; step?: number; rank: number; into: string }) => {
+    process.exitCode = await ckptRestore({
+      ...ckptOptions(opts.config),
+      job,
+      rank: opts.rank,
+      step: opts.step,
+      into: opts.into,
+    });
   });
 
 program

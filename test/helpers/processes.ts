@@ -3,7 +3,7 @@
  * with free ports and temporary state, and waits for conditions with a deadline.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,6 +120,7 @@ export async function startCollector(
 /** Start an agent process with the given config (YAML written to a temp file). */
 export function startAgent(config: Record<string, unknown>): { proc: KeelsonProcess; stateDir: string } {
   const stateDir = (config.stateDir as string | undefined) ?? tempDir('keelson-agent-');
+  mkdirSync(stateDir, { recursive: true });
   const cfgPath = join(stateDir, 'agent.yaml');
   writeFileSync(cfgPath, stringify({ stateDir, ...config }));
   return { proc: new KeelsonProcess(['agent', '--config', cfgPath]), stateDir };

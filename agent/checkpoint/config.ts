@@ -1,0 +1,44 @@
+/**
+ * The `checkpoint:` section of the agent config: where trainers' shm slots are, the durable
+ * tiers (local NVMe directory, parallel-storage directory) and how the flush behaves.
+ */
+import { join } from 'node:path';
+import { z } from 'zod';
+import { DirTier, type Tier } from './tier.ts';
+
+export const checkpointConfigSchema = z
+  .object({
+    /** Off until a tier is configured: checkpoints go nowhere by default. */
+    enabled: z.boolean().default(false),
+    /** Where trainers' slots live (`<shmRoot>/<job>/…`). */
+    shmRoot: z.string().min(1).default('/dev/shm/keelson'),
+    /** Unix socket trainers notify after a save (default `<stateDir>/ckpt.sock`; KEELSON_CKPT_SOCKET for them). */
+    socket: z.string().min(1).optional(),
+    /** Local NVMe directory (the fast durable tier). */
+    nvmeDir: z.string().min(1).optional(),
+    /** Mounted parallel storage (Lustre/GPFS/NFS): where MANIFEST and LATEST are committed. */
+    pfsDir: z.string().min(1).optional(),
+    /** Ranks copied at once within one flush. */
+    concurrency: z.number().int().min(1).max(64).default(2),
+    /** Per-tier bandwidth cap, bytes/s (0 = none). */
+    bandwidthBytesPerSec: z.number().int().min(0).default(0),
+    /** Complete steps each tier keeps (the newest complete one is always kept). */
+    keep: z.record(z.string(), z.number().int().min(1)).default({ nvme: 2, pfs: 2 }),
+  })
+  .strict()
+  .refine((c) => !c.enabled || c.nvmeDir || c.pfsDir, {
+    message: 'checkpoint.enabled needs nvmeDir or pfsDir',
+    path: ['enabled'],
+  });
+
+export type CheckpointConfig = z.infer<typeof checkpointConfigSchema>;
+
+/** The durable tiers, fastest first; the last one is where commits are written. */
+export function tiersOf(c: CheckpointConfig): Tier[] {
+  return [...(c.nvmeDir ? [new DirTier('nvme', c.nvmeDir)] : []), ...(c.pfsDir ? [new DirTier('pfs', c.pfsDir)] : [])];
+}
+
+/** The socket trainers notify. */
+export function noteSocketOf(c: CheckpointConfig, stateDir: string): string {
+  return c.socket ?? join(stateDir, 'ckpt.sock');
+}
