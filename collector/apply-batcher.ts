@@ -70,6 +70,6 @@ export class ApplyBatcher {
       return;
     }
     this.fleet.flushEvents();
-    items.forEach((i, k) => i.done(outcomes[k]!));
+    for (const [k, i] of items.entries()) i.done(outcomes[k]!);
   }
 }

@@ -11,10 +11,12 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { Clock } from '../core/clock.ts';
+import { isKeelsonError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { moduleLogger } from '../core/logger.ts';
 import { ApplyBatcher } from './apply-batcher.ts';
 import { TokenSet } from './auth.ts';
+import { CommandDispatcher } from './commands.ts';
 import type { CollectorConfig } from './config.ts';
 import { createDashboard, type Dashboard } from './dashboard/dashboard.ts';
 import { Fleet, type FleetFindingEvent } from './fleet.ts';
@@ -55,6 +57,8 @@ export class CollectorDaemon {
   private readonly dashboard: Dashboard;
   /** Group commit of agent messages. */
   private readonly batcher: ApplyBatcher;
+  /** Commands to agents (run a probe now). */
+  readonly commands: CommandDispatcher;
 
   constructor(private readonly d: CollectorDeps) {
     const c = d.config;
@@ -68,6 +72,7 @@ export class CollectorDaemon {
     });
     this.metrics = new CollectorMetrics(this.fleet);
     this.batcher = new ApplyBatcher(this.store, this.fleet, moduleLogger(d.log, 'apply'));
+    this.commands = new CommandDispatcher(this.fleet, (node) => this.sessions.get(node), d.clock);
     this.tokens = new TokenSet([...c.tokens, ...readTokenFile(c.tokenFile)]);
     this.operatorTokens = new TokenSet([...c.operatorTokens, ...readTokenFile(c.operatorTokenFile)]);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: c.maxPayloadBytes, perMessageDeflate: false });
@@ -171,6 +176,7 @@ export class CollectorDaemon {
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       if (await this.dashboard.handle(req, res)) return;
+      if (await this.handleCommandRoute(req, res)) return;
       const handled =
         (await handleIsolationApi(req, res, {
           engine: this.isolation,
@@ -193,6 +199,34 @@ export class CollectorDaemon {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error' } }));
     }
+  }
+
+  /** `POST /api/nodes/:id/probes/:probe/run` (operator token): run a probe on that node now. */
+  private async handleCommandRoute(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const m = /^\/api\/nodes\/([^/]+)\/probes\/([^/]+)\/run$/.exec((req.url ?? '').split('?')[0] ?? '');
+    if (!m) return false;
+    const reply = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method !== 'POST') {
+      reply(405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'use POST' } });
+      return true;
+    }
+    if (!this.operatorTokens.acceptsHeader(req.headers.authorization)) {
+      reply(401, { error: { code: 'AUTH_FAILED', message: 'a valid operator token is required' } });
+      return true;
+    }
+    try {
+      const r = await this.commands.run(decodeURIComponent(m[1]!), 'probe.run', { probe: decodeURIComponent(m[2]!) });
+      reply(r.ok ? 200 : 502, r);
+    } catch (err) {
+      const code = isKeelsonError(err) ? err.code : 'INTERNAL';
+      reply(code === 'NOT_FOUND' ? 404 : code === 'PEER_TIMEOUT' ? 504 : 500, {
+        error: { code, message: (err as Error).message },
+      });
+    }
+    return true;
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

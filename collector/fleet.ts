@@ -68,6 +68,15 @@ export interface FleetFindingEvent {
   at: number;
 }
 
+/** Emitted as 'command-result' when an agent answers a command (once stored). */
+export interface FleetCommandResult {
+  node: string;
+  commandId: string;
+  ok: boolean;
+  error?: string;
+  result?: unknown;
+}
+
 /** Emitted as 'node' when a node comes online, goes offline or is lost. */
 export interface FleetNodeEvent {
   node: string;
@@ -237,6 +246,13 @@ export class Fleet extends EventEmitter {
           break;
         }
         case 'command-result':
+          this.emitCommitted('command-result', {
+            node: n.id,
+            commandId: msg.commandId,
+            ok: msg.ok,
+            error: msg.error,
+            result: msg.result,
+          } satisfies FleetCommandResult);
           this.store.recordEvent(now, n.id, 'command-result', {
             commandId: msg.commandId,
             ok: msg.ok,
