@@ -25,7 +25,7 @@ const UNAVAILABLE = new Set([
 ]);
 
 /** The errno-like code of an error or its cause chain. */
-export function errorCodeOf(err: unknown): string | undefined {
+function errorCodeOf(err: unknown): string | undefined {
   for (
     let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0;
     e && i < 5;

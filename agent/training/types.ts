@@ -6,7 +6,7 @@ import { z } from 'zod';
 
 import { TRAINING_PHASES } from '../../protocol/training.ts';
 
-export { TRAINING_PHASES, type TrainingPhase } from '../../protocol/training.ts';
+export type { TrainingPhase } from '../../protocol/training.ts';
 
 const NON_FINITE: Record<string, number> = {
   nan: Number.NaN,

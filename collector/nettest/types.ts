@@ -56,7 +56,7 @@ export interface TestRunner {
 }
 
 /** Wire schema of a TestRequest (collector → agent command args). */
-export const testRequestSchema = z.object({
+const testRequestSchema = z.object({
   id: z.string().min(1),
   kind: z.enum(TEST_KINDS),
   nodes: z.array(z.string().min(1)).min(1),
@@ -66,7 +66,7 @@ export const testRequestSchema = z.object({
 });
 
 /** Wire schema of a TestResult (agent → collector command-result). */
-export const testResultSchema = z.object({
+const testResultSchema = z.object({
   nodes: z.array(z.string().min(1)).min(1),
   kind: z.enum(TEST_KINDS),
   outcome: z.enum(TEST_OUTCOMES),
