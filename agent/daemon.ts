@@ -15,7 +15,7 @@ import { createExecCheckProbe } from '../probes/exec/probe.ts';
 import { createKernelLogProbe, createKernelLogWatcher, type KernelLogWatcher } from '../probes/kernel-log/probe.ts';
 import { BUILTIN_PROBES } from '../probes/registry.ts';
 import { type CommandRunner, processRunner } from '../probes/runner.ts';
-import type { Probe } from '../probes/types.ts';
+import type { MetricSample, Probe } from '../probes/types.ts';
 import type { Command, FindingChange, ProbeStatus, SequencedMessage } from '../protocol/messages.ts';
 import { PROTOCOL_VERSION } from '../protocol/version.ts';
 import { CheckpointService } from './checkpoint/service.ts';
@@ -28,6 +28,7 @@ import { Outbox, type Unsequenced } from './outbox.ts';
 import { type ProbeOutcome, probeFailedObservation, runProbeOnce } from './probe-runner.ts';
 import { cronForInterval } from './schedule.ts';
 import { monitorOptions } from './training/config.ts';
+import { withGpuEvidence } from './training/gpu-evidence.ts';
 import { TrainingMonitor } from './training/monitor.ts';
 
 export const AGENT_VERSION = '0.1.0';
@@ -69,6 +70,8 @@ export class AgentDaemon {
   private kernelLog?: KernelLogWatcher;
   private training?: TrainingMonitor;
   private checkpoints?: CheckpointService;
+  /** The gpu probe's latest samples: supporting evidence for training findings. */
+  private gpuSamples: MetricSample[] = [];
 
   constructor(private readonly d: AgentDeps) {
     this.log = moduleLogger(d.log, 'agent');
@@ -230,6 +233,7 @@ export class AgentDaemon {
       changes.push(...this.health.clear('probe.failed', `probe:${name}`));
       changes.push(...this.health.applyRun(name, o.result.observations, now));
       this.metrics.recordSamples(o.result.metrics);
+      if (name === 'gpu') this.gpuSamples = o.result.metrics;
       Object.assign(this.facts, o.result.facts ?? {});
     } else if (o.status === 'failed' || o.status === 'timeout') {
       this.metrics.probeUp.set({ probe: name }, 0);
@@ -302,7 +306,8 @@ export class AgentDaemon {
         clock: this.d.clock,
         log: moduleLogger(this.d.log, 'training'),
         onObservations: (obs) => {
-          if (!this.stopping) this.publish(this.health.applyRun('training', obs, this.d.clock.now()));
+          if (this.stopping) return;
+          this.publish(this.health.applyRun('training', withGpuEvidence(obs, this.gpuSamples), this.d.clock.now()));
         },
       }),
     );

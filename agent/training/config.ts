@@ -18,6 +18,8 @@ export const trainingConfigSchema = z
     socket: z.string().min(1).optional(),
     /** Localhost UDP port for datagrams; off when absent. */
     udpPort: z.number().int().min(0).max(65_535).optional(),
+    /** Localhost TCP port for NDJSON reports (containers that cannot share the unix socket); off when absent. */
+    tcpPort: z.number().int().min(0).max(65_535).optional(),
     tickMs: z.number().int().min(50).max(60_000).default(1000),
     /** How often per-job summaries go to the collector. */
     summaryIntervalMs: z.number().int().min(200).max(600_000).default(5000),
@@ -69,6 +71,7 @@ export function monitorOptions(
     nodeId: d.nodeId,
     socketPath: c.socket ?? join(d.stateDir, 'train.sock'),
     ...(c.udpPort !== undefined ? { udpPort: c.udpPort } : {}),
+    ...(c.tcpPort !== undefined ? { tcpPort: c.tcpPort } : {}),
     logs: c.logs.map((l) => ({ ...l })),
     processes: c.processes,
     procRoot: d.procRoot,

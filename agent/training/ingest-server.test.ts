@@ -15,12 +15,13 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function server(opts: { maxLineBytes?: number; maxConnections?: number; udp?: boolean } = {}) {
+async function server(opts: { maxLineBytes?: number; maxConnections?: number; udp?: boolean; tcp?: boolean } = {}) {
   const dir = tempDir('keelson-ingest-');
   const got: TrainingSample[] = [];
   const s = new IngestServer({
     socketPath: join(dir, 'train.sock'),
     ...(opts.udp ? { udpPort: 0 } : {}),
+    ...(opts.tcp ? { tcpPort: 0 } : {}),
     ...(opts.maxLineBytes ? { maxLineBytes: opts.maxLineBytes } : {}),
     ...(opts.maxConnections ? { maxConnections: opts.maxConnections } : {}),
     clock: new ManualClock(1234),
@@ -100,6 +101,19 @@ describe('IngestServer', () => {
     expect(s.stats.refusedConnections).toBe(1);
     a.write('{"job":"j","rank":0,"step":3}\n');
     await waitFor(() => got.length === 1, 2000);
+  });
+
+  it('the same NDJSON over localhost TCP', async () => {
+    const { s, got } = await server({ tcp: true });
+    expect(s.tcpPort).toBeGreaterThan(0);
+    const c = await new Promise<Socket>((resolve, reject) => {
+      const sock = connect(s.tcpPort ?? 0, '127.0.0.1', () => resolve(sock));
+      sock.on('error', reject);
+    });
+    cleanups.push(() => void c.destroy());
+    c.write('{"job":"t","rank":1,"step":9,"loss":2.5}\nnot json\n');
+    await waitFor(() => got.length === 1 && s.stats.malformed === 1, 2000);
+    expect(got[0]).toMatchObject({ job: 't', rank: 1, step: 9, loss: 2.5 });
   });
 
   it('UDP datagrams on localhost', async () => {

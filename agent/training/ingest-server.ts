@@ -18,6 +18,8 @@ export interface IngestServerOptions {
   socketPath?: string;
   /** Localhost UDP port for datagrams (0 = any free port). */
   udpPort?: number;
+  /** Localhost TCP port for the same newline-delimited JSON as the unix socket (0 = any free port). */
+  tcpPort?: number;
   udpHost?: string;
   /** Longest accepted line or datagram, bytes. */
   maxLineBytes?: number;
@@ -66,6 +68,9 @@ export class IngestServer {
   readonly stats: IngestStats = { accepted: 0, malformed: 0, overlong: 0, refusedConnections: 0, connections: 0 };
   /** The UDP port actually bound. */
   udpPort: number | undefined;
+  /** The TCP port actually bound. */
+  tcpPort: number | undefined;
+  private tcp: Server | undefined;
 
   constructor(private readonly o: IngestServerOptions) {
     this.maxLine = o.maxLineBytes ?? 16 * 1024;
@@ -75,6 +80,22 @@ export class IngestServer {
   async start(): Promise<void> {
     if (this.o.socketPath) await this.listenUnix(this.o.socketPath);
     if (this.o.udpPort !== undefined) await this.listenUdp(this.o.udpPort, this.o.udpHost ?? '127.0.0.1');
+    if (this.o.tcpPort !== undefined) await this.listenTcp(this.o.tcpPort);
+  }
+
+  /** Localhost only: ranks on this node report here when a unix socket cannot be shared (containers). */
+  private async listenTcp(port: number): Promise<void> {
+    const server = createServer({ allowHalfOpen: false }, (sock) => this.accept(sock));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.o.log.warn({ err }, 'training TCP port error'));
+    this.tcpPort = (server.address() as { port: number }).port;
+    this.tcp = server;
   }
 
   private async listenUnix(path: string): Promise<void> {
@@ -159,6 +180,9 @@ export class IngestServer {
   async stop(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
+    const tcp = this.tcp;
+    this.tcp = undefined;
+    if (tcp) await new Promise<void>((resolve) => tcp.close(() => resolve()));
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));

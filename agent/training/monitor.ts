@@ -38,6 +38,8 @@ export interface TrainingMonitorOptions {
   nodeId: string;
   socketPath?: string;
   udpPort?: number;
+  /** Localhost TCP port for the same NDJSON reports. */
+  tcpPort?: number;
   logs?: TrainingLogSource[];
   processes?: ProcessTarget[];
   procRoot?: string;
@@ -117,10 +119,11 @@ export class TrainingMonitor {
 
   /** Open the socket(s), start tailing, start the detector timer. */
   async start(): Promise<void> {
-    if (this.o.socketPath || this.o.udpPort !== undefined) {
+    if (this.o.socketPath || this.o.udpPort !== undefined || this.o.tcpPort !== undefined) {
       this.ingest = new IngestServer({
         ...(this.o.socketPath ? { socketPath: this.o.socketPath } : {}),
         ...(this.o.udpPort !== undefined ? { udpPort: this.o.udpPort } : {}),
+        ...(this.o.tcpPort !== undefined ? { tcpPort: this.o.tcpPort } : {}),
         clock: this.o.clock,
         log: this.o.log,
         onSample: (s) => this.addSample(s),
@@ -141,6 +144,10 @@ export class TrainingMonitor {
   }
 
   /** The UDP port bound, when UDP is on. */
+  get tcpPort(): number | undefined {
+    return this.ingest?.tcpPort;
+  }
+
   get udpPort(): number | undefined {
     return this.ingest?.udpPort;
   }

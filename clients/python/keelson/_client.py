@@ -1,6 +1,7 @@
 """The reporting client: newline-delimited JSON over a non-blocking unix socket (and optional
 localhost UDP). Fire and forget: never raises, never blocks, drops what cannot be sent now."""
 import contextlib
+import errno
 import json
 import math
 import os
@@ -154,10 +155,19 @@ class Client:
             return False
         s = None
         try:
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.setblocking(False)
-            s.connect(self.socket_path)
-        except OSError:
+            if self.socket_path.startswith("tcp://"):
+                # localhost TCP (a container that cannot share the unix socket): tcp://127.0.0.1:PORT
+                host, _, port = self.socket_path[len("tcp://"):].rpartition(":")
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.setblocking(False)
+                err = s.connect_ex((host or "127.0.0.1", int(port)))
+                if err not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK):
+                    raise OSError(err, os.strerror(err))
+            else:
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.setblocking(False)
+                s.connect(self.socket_path)
+        except (OSError, ValueError):
             if s is not None:
                 with contextlib.suppress(OSError):
                     s.close()

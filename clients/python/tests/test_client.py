@@ -209,6 +209,31 @@ class SocketTest(unittest.TestCase):
         finally:
             srv2.close()
 
+    def test_localhost_tcp(self):
+        srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(1)
+        srv.settimeout(2)
+        try:
+            c = Client(socket_path="tcp://127.0.0.1:%d" % srv.getsockname()[1], job="t", env={})
+            c.report(3, loss=1.25)
+            conn, _ = srv.accept()
+            conn.settimeout(2)
+            deadline = time.monotonic() + 2
+            got = b""
+            while b"\n" not in got and time.monotonic() < deadline:
+                c.report(4)  # flushes what the non-blocking connect held back
+                try:
+                    got += conn.recv(4096)
+                except socket.timeout:
+                    pass
+            msg = json.loads(got.split(b"\n")[0])
+            self.assertEqual((msg["job"], msg["step"], msg["loss"]), ("t", 3, 1.25))
+            conn.close()
+            c.close()
+        finally:
+            srv.close()
+
     def test_udp(self):
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         u.bind(("127.0.0.1", 0))
