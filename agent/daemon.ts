@@ -30,6 +30,7 @@ import { cronForInterval } from './schedule.ts';
 import { monitorOptions } from './training/config.ts';
 import { withGpuEvidence } from './training/gpu-evidence.ts';
 import { TrainingMonitor } from './training/monitor.ts';
+import { planRestart } from './training/restart-hook.ts';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -413,6 +414,22 @@ export class AgentDaemon {
         const name = String(cmd.args?.probe ?? '');
         const outcome = await this.runProbe(name);
         reply(true, { result: { probe: name, status: outcome.status, reason: outcome.reason } });
+      } else if (cmd.name === 'job.restart') {
+        const hook = this.d.config.training.restart;
+        const plan = planRestart(
+          hook,
+          { job: String(cmd.args?.job ?? ''), attempt: Number(cmd.args?.attempt ?? 1) },
+          this.d.config.nodeId,
+        );
+        this.log.warn(
+          { job: cmd.args?.job, attempt: cmd.args?.attempt, command: plan.command },
+          'restarting a job on request',
+        );
+        const out = await (this.d.runner ?? processRunner).run(plan.command, plan.args, {
+          timeoutMs: hook?.timeoutMs ?? 60_000,
+          outputCapBytes: 64 * 1024,
+        });
+        reply(true, { result: { command: plan.command, exitCode: out.exitCode } });
       }
     } catch (err) {
       reply(false, { error: describeError(err) });

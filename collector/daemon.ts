@@ -83,6 +83,7 @@ export class CollectorDaemon {
       log: d.log,
       fleetSize: () => this.fleet.listNodes().length,
       jobOfNode: (node) => this.fleet.nodeDetail(node)?.node.labels.job,
+      agentRestart: this.commands,
     });
     const now = d.clock.now();
     for (const n of this.fleet.listNodes()) this.isolation.seed(n.id, this.fleet.nodeDetail(n.id)?.findings ?? [], now);

@@ -128,7 +128,8 @@ export const ackSchema = z.object({
   seq: z.number().int().nonnegative(),
 });
 
-export const COMMAND_NAMES = ['probe.run'] as const;
+/** `probe.run` {probe}: run a probe now. `job.restart` {job, attempt, reason}: restart the job's ranks on this node. */
+export const COMMAND_NAMES = ['probe.run', 'job.restart'] as const;
 
 export const commandSchema = z.object({
   ...base,

@@ -10,6 +10,7 @@ import type { Logger } from '../../core/logger.ts';
 import { trainingDetectorSettingsSchema } from './detectors/settings.ts';
 import { LOG_FORMATS } from './log-parsers/index.ts';
 import type { TrainingMonitorOptions } from './monitor.ts';
+import { restartHookSchema } from './restart-hook.ts';
 
 export const trainingConfigSchema = z
   .object({
@@ -18,6 +19,8 @@ export const trainingConfigSchema = z
     socket: z.string().min(1).optional(),
     /** Localhost UDP port for datagrams; off when absent. */
     udpPort: z.number().int().min(0).max(65_535).optional(),
+    /** How this node restarts a job's ranks when the collector's job flow asks (command, systemd unit or signal). */
+    restart: restartHookSchema.optional(),
     /** Localhost TCP port for NDJSON reports (containers that cannot share the unix socket); off when absent. */
     tcpPort: z.number().int().min(0).max(65_535).optional(),
     tickMs: z.number().int().min(50).max(60_000).default(1000),

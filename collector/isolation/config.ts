@@ -19,6 +19,8 @@ import type { IsolationNotifier, NodeActuator } from '../actuators/types.ts';
 import { WebhookNotifier } from '../actuators/webhook.ts';
 import { AlertTracker } from '../alerting/alert-tracker.ts';
 import { AlertmanagerClient } from '../alerting/alertmanager.ts';
+import type { CommandDispatcher } from '../commands.ts';
+import { AgentRestartHook } from './agent-restart-hook.ts';
 import { AuditLog } from './audit-store.ts';
 import { defaultPolicy } from './default-policy.ts';
 import { ISOLATION_MODES, IsolationEngine, type IsolationEngineOptions } from './engine.ts';
@@ -110,6 +112,8 @@ export interface IsolationDeps {
   fleetSize?: () => number;
   jobOfNode?: (node: string) => string | undefined;
   latestCheckpointStep?: (job: string) => number | undefined;
+  /** Restarts through the job's agents (used when no isolation.jobFlow.restartCommand is set). */
+  agentRestart?: Pick<CommandDispatcher, 'run'>;
   /** Extra actuators (tests, a site's own scheduler). */
   actuators?: NodeActuator[];
 }
@@ -214,7 +218,20 @@ export function createIsolationEngine(cfg: IsolationConfig, deps: IsolationDeps)
             cfg.jobFlow.rescheduleCommand ? { command: cfg.jobFlow.rescheduleCommand } : undefined,
           ),
         }
-      : {}),
+      : deps.agentRestart
+        ? {
+            restartHook: new AgentRestartHook(
+              deps.agentRestart,
+              cfg.jobFlow.rescheduleCommand
+                ? (req) =>
+                    new CommandRestartHook(
+                      { command: cfg.jobFlow.rescheduleCommand! },
+                      { command: cfg.jobFlow.rescheduleCommand! },
+                    ).rescheduleJob(req)
+                : undefined,
+            ),
+          }
+        : {}),
     ...(deps.latestCheckpointStep ? { latestCheckpointStep: deps.latestCheckpointStep } : {}),
     ...(deps.jobOfNode ? { jobOfNode: deps.jobOfNode } : {}),
     ...(deps.fleetSize ? { fleetSize: deps.fleetSize } : {}),
