@@ -1,98 +1,111 @@
 /**
- * Finding → Slurm DRAIN latency through the isolation engine against a real Slurm (slurmctld +
- * slurmd on loopback, as the tests start it): for each run a fresh fatal finding goes into
- * IsolationEngine.onFindingChange and the clock stops when `sinfo` shows the node drained with
- * Keelson's reason. Usage: node --import tsx bench/isolation.ts [--json] [--runs N]
+ * The whole isolation path, timed: a real-format Xid 79 line written to /dev/kmsg → the agent's
+ * kernel-log watcher → the stream → the collector's policy → `scontrol` → `sinfo` shows the
+ * Slurm node DRAINed with Keelson's reason. Real processes on loopback, real Slurm (slurmctld +
+ * slurmd). Each run uses a new GPU bus id (new evidence), then releases the node through the
+ * collector's API and waits for it to be idle. Needs root and Debian's slurm-wlm + munge.
+ * Usage: node --import tsx bench/isolation.ts [--json] [--runs N]  (at least 50 runs)
  */
-import { performance } from 'node:perf_hooks';
-import Database from 'better-sqlite3';
-import { SlurmActuator } from '../collector/actuators/slurm.ts';
-import { AuditLog } from '../collector/isolation/audit-store.ts';
-import { defaultPolicy } from '../collector/isolation/default-policy.ts';
-import { IsolationEngine } from '../collector/isolation/engine.ts';
-import { DEFAULT_JOB_FLOW } from '../collector/isolation/job-flow.ts';
-import { silentLogger } from '../core/logger.ts';
+import { accessSync, constants, writeFileSync } from 'node:fs';
+import { startAgent, startCollector, TEST_TOKEN, waitFor } from '../test/helpers/processes.ts';
 import { slurmAvailable, startSlurmCluster } from '../test/helpers/slurm-cluster.ts';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const runsArg = args.indexOf('--runs');
-const runs = Math.max(50, runsArg >= 0 ? Number(args[runsArg + 1]) : 60);
+const runs = Math.max(50, runsArg >= 0 ? Number(args[runsArg + 1]) : 50);
+const NODE = 'bk02';
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }
 
 async function main(): Promise<void> {
+  try {
+    accessSync('/dev/kmsg', constants.W_OK);
+  } catch {
+    console.error('bench:isolation needs a writable /dev/kmsg (root)');
+    process.exit(2);
+  }
   if (!slurmAvailable()) {
     console.error('bench:isolation needs root and slurm-wlm + munge (scripts/install-test-services.sh)');
     process.exit(2);
   }
-  const slurm = await startSlurmCluster({ count: 4 });
-  const db = new Database(':memory:');
+  const slurm = await startSlurmCluster({ count: 4, prefix: 'bk' });
+  const collector = await startCollector({
+    config: {
+      log: { level: 'warn' },
+      operatorTokens: [TEST_TOKEN],
+      isolation: {
+        mode: 'enforce',
+        slurm: { enabled: true, slurmConf: slurm.env.SLURM_CONF },
+        // One node drained again and again: a breaker window shorter than one run, so it never trips here.
+        breaker: { maxFraction: 1, maxNodes: 1_000_000, windowMinutes: 0.001, minAllowed: 1 },
+      },
+    },
+  });
+  const { proc: agent } = startAgent({
+    nodeId: NODE,
+    log: { level: 'info' },
+    collector: { url: collector.wsUrl, token: TEST_TOKEN },
+    probes: Object.fromEntries(
+      ['host', 'host-hw', 'gpu', 'rdma', 'nvme', 'driver'].map((p) => [p, { enabled: false }]),
+    ),
+    training: { enabled: false },
+  });
+  const latencies: number[] = [];
   try {
-    const engine = new IsolationEngine({
-      policy: defaultPolicy(),
-      mode: 'enforce',
-      breaker: { maxFraction: 1, maxNodes: 1_000_000, windowMs: 3_600_000, minAllowed: 1 },
-      jobFlow: DEFAULT_JOB_FLOW,
-      actuators: [new SlurmActuator({ env: slurm.env, log: silentLogger() })],
-      audit: new AuditLog(db),
-      log: silentLogger(),
-      // The breaker is not what is measured: let every run through.
-      fleetSize: () => 1_000_000,
-    });
-    const samples: number[] = [];
+    await waitFor(() => agent.output.includes('"source":"kmsg"'), 20_000, 'agent following /dev/kmsg');
+    await waitFor(() => agent.output.includes('session with collector established'), 20_000, 'agent session');
     for (let i = 0; i < runs; i++) {
-      const node = slurm.nodes[i % slurm.nodes.length]!;
-      await slurm.waitAll('idle', 30_000);
-      const now = Date.now();
+      const bus = `0001:${(i % 256).toString(16).padStart(2, '0')}:00`;
       const t0 = performance.now();
-      await engine.onFindingChange(
-        node,
-        {
-          change: 'opened',
-          finding: {
-            code: 'gpu.xid.79',
-            component: 'gpu:0',
-            severity: 'fatal',
-            action: 'reboot',
-            kind: 'event',
-            message: 'GPU has fallen off the bus',
-            evidence: `NVRM: Xid (PCI:0000:3b:00): 79, run ${i}`,
-            firstSeen: now,
-            lastSeen: now,
-            count: 1,
-          },
-        },
-        now,
+      writeFileSync(
+        '/dev/kmsg',
+        `<3>NVRM: Xid (PCI:${bus}): 79, pid=1, name=keelson-bench, GPU has fallen off the bus.\n`,
       );
-      for (;;) {
-        const s = (await slurm.states()).get(node);
-        if (s && /drain/.test(s.state) && s.reason.startsWith('keelson: gpu.xid.79')) break;
-        if (performance.now() - t0 > 10_000) {
-          throw new Error(
-            `run ${i}: ${node} not drained after 10 s: ${JSON.stringify(s)} ${JSON.stringify(engine.audit({ node, limit: 3 }))}`,
-          );
-        }
-      }
-      samples.push(performance.now() - t0);
-      await engine.release(node, 'bench');
+      await waitFor(
+        async () => {
+          const st = (await slurm.states()).get(NODE);
+          return st && /drain/.test(st.state) && st.reason.startsWith('keelson:');
+        },
+        15_000,
+        `run ${i}: ${NODE} drained`,
+      ).catch(async (err) => {
+        const audit = await fetch(`${collector.url}/api/audit?limit=6`, {
+          headers: { authorization: `Bearer ${TEST_TOKEN}` },
+        });
+        throw new Error(`${(err as Error).message}; audit: ${await audit.text()}`);
+      });
+      latencies.push(performance.now() - t0);
+      const rel = await fetch(`${collector.url}/api/nodes/${NODE}/release`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_TOKEN}` },
+      });
+      if (!rel.ok) throw new Error(`release failed: HTTP ${rel.status} ${await rel.text()}`);
+      await waitFor(async () => (await slurm.states()).get(NODE)?.state === 'idle', 20_000, `run ${i}: ${NODE} idle`);
     }
-    const sorted = [...samples].sort((a, b) => a - b);
-    const r = {
-      runs,
-      p50Ms: Number(quantile(sorted, 0.5).toFixed(2)),
-      p99Ms: Number(quantile(sorted, 0.99).toFixed(2)),
-      maxMs: Number(sorted.at(-1)!.toFixed(2)),
-    };
-    if (json) console.log(JSON.stringify(r));
-    else
-      console.log(`finding → Slurm DRAIN over ${runs} runs: p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms`);
   } finally {
-    db.close();
+    await agent.stop('SIGKILL');
+    await collector.proc.stop('SIGKILL');
     await slurm.stop();
   }
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const r = {
+    runs: sorted.length,
+    p50Ms: Math.round(quantile(sorted, 0.5) * 10) / 10,
+    p99Ms: Math.round(quantile(sorted, 0.99) * 10) / 10,
+    maxMs: Math.round(sorted[sorted.length - 1]! * 10) / 10,
+    goals: { p99Ms: '< 2000' },
+    notes:
+      'kmsg line → agent → collector → policy → scontrol → sinfo shows DRAIN; the clock includes sinfo polling (each poll is a process), so the true latency is a little lower.',
+  };
+  if (json) console.log(JSON.stringify(r));
+  else
+    console.log(`kmsg Xid → Slurm DRAIN over ${r.runs} runs: p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms`);
 }
 
-await main();
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -135,20 +135,32 @@ const corpus = existsSync(CORPUS)
       })
   : [];
 
-console.log(
-  JSON.stringify(
-    {
-      hang,
-      slow: {
-        slowdown30pct: slowLatency(1000, 0.3, 0),
-        slowdown30pctWithOutlierEvery25: slowLatency(1000, 0.3, 25),
-        slowdown10pctUnderThreshold: slowLatency(1000, 0.1, 0),
-      },
-      corpusReplay: corpus,
-      healthyFalseAlarms: corpus.filter((c) => c.healthy).reduce((a, c) => a + c.alarms.length, 0),
-      healthyFalseAlarmsFloor100ms: corpus.filter((c) => c.healthy).reduce((a, c) => a + c.alarmsFloor100ms.length, 0),
-    },
-    null,
-    2,
-  ),
-);
+const full = {
+  hang,
+  slow: {
+    slowdown30pct: slowLatency(1000, 0.3, 0),
+    slowdown30pctWithOutlierEvery25: slowLatency(1000, 0.3, 25),
+    slowdown10pctUnderThreshold: slowLatency(1000, 0.1, 0),
+  },
+  corpusReplay: corpus,
+  healthyFalseAlarms: corpus.filter((c) => c.healthy).reduce((a, c) => a + c.alarms.length, 0),
+  healthyFalseAlarmsFloor100ms: corpus.filter((c) => c.healthy).reduce((a, c) => a + c.alarmsFloor100ms.length, 0),
+};
+if (process.argv.includes('--json')) {
+  // One line with the headline figures (bench/run-all.ts reads it); the details follow in `detail`.
+  const lat = hang.map((h) => h.latencySteps);
+  console.log(
+    JSON.stringify({
+      hangLatencyStepsMax: Math.max(...lat),
+      hangLatencyStepsMin: Math.min(...lat),
+      hangFalseAlarms: hang.reduce((a, h) => a + h.falseAlarms, 0),
+      slow30pctSteps: full.slow.slowdown30pct.steps,
+      slow10pctFlagged: full.slow.slowdown10pctUnderThreshold.steps !== null,
+      healthyLogFalseAlarms: full.healthyFalseAlarms,
+      goals: { hangLatencyStepsMax: '≤ 3', hangFalseAlarms: '0', healthyLogFalseAlarms: '0' },
+      detail: full,
+    }),
+  );
+} else {
+  console.log(JSON.stringify(full, null, 2));
+}
