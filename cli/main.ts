@@ -1,6 +1,7 @@
 /**
- * The `keelson` command line: `agent`, `collector` and `up` (both, for this host). The only
- * module that touches process: argv, env, signals and exit codes.
+ * The `keelson` command line: the daemons (`agent`, `collector`, `up` = both for this host,
+ * `demo` = a simulated fleet), offline tools (`analyze`, `preflight`, `bisect`, `ckpt`) and the
+ * operator commands. The only module that touches process: argv, env, signals and exit codes.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
