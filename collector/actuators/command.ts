@@ -58,6 +58,9 @@ export function runCommand(command: string, args: readonly string[], opts: Comma
           );
       },
     );
+    // A command that exits without reading its input makes the write fail (EPIPE): its exit
+    // status says what happened, and an unhandled stream error must never crash the collector.
+    child.stdin?.on('error', () => {});
     if (opts.input !== undefined) child.stdin?.end(opts.input);
     else child.stdin?.end();
   });
