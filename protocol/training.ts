@@ -23,5 +23,7 @@ export const trainingSummarySchema = z.object({
   phase: z.enum(TRAINING_PHASES),
   /** This node's agent currently sees the job as hung. */
   hung: z.boolean().optional(),
+  /** The newest finite loss reported on this node (NaN/Inf are findings, not points). */
+  loss: z.number().optional(),
 });
 export type TrainingSummary = z.infer<typeof trainingSummarySchema>;

@@ -38,6 +38,7 @@ describe('TrainingMonitor', () => {
         lastProgressAt: 30_000,
         phase: 'train',
         hung: true,
+        loss: 4.7,
       },
     ]);
     expect(trainingSummarySchema.parse(m.samplesForCollector()[0])).toBeTruthy();

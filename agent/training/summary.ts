@@ -25,5 +25,12 @@ export function summarizeJob(node: string, v: JobView, window: number, hung: boo
   if (v.world !== undefined) s.world = v.world;
   if (times.length > 0) s.stepTimeMs = median(times);
   if (hung) s.hung = true;
+  for (let i = v.losses.length - 1; i >= 0; i--) {
+    const l = v.losses[i]!.loss;
+    if (Number.isFinite(l)) {
+      s.loss = l;
+      break;
+    }
+  }
   return s;
 }

@@ -9,6 +9,7 @@ export interface JobPoint {
   at: number;
   step: number;
   stepTimeMs?: number;
+  loss?: number;
 }
 
 /** One node's part of a job. */
@@ -42,6 +43,7 @@ export class JobHistory {
       at: now,
       step: s.lastStep,
       ...(s.stepTimeMs !== undefined ? { stepTimeMs: s.stepTimeMs } : {}),
+      ...(s.loss !== undefined ? { loss: s.loss } : {}),
     });
     if (entry.points.length > MAX_POINTS) entry.points.splice(0, entry.points.length - MAX_POINTS);
     j.nodes[node] = entry;

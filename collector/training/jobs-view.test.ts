@@ -57,3 +57,29 @@ describe('job views', () => {
     expect(d.events[0]).toMatchObject({ kind: 'straggler', node: 'n3', code: 'train.straggler' });
   });
 });
+
+describe('job loss curve', () => {
+  it('puts the nodes’ reported losses on the step-time axis', () => {
+    const h = new JobHistory();
+    for (let i = 0; i < 10; i++) {
+      h.add(
+        'n1',
+        {
+          job: 'llm',
+          ranks: 8,
+          lastStep: i,
+          stepTimeMs: 1000,
+          lastProgressAt: T0 + i * 5000,
+          phase: 'train',
+          loss: 5 - i * 0.1,
+        },
+        T0 + i * 5000,
+      );
+    }
+    const d = jobDetail(h.get('llm')!, [], T0 + 50_000);
+    expect(d.loss.t).toEqual(d.stepTimes.t);
+    const values = d.loss.values.filter((v): v is number => v !== null);
+    expect(values.length).toBeGreaterThan(5);
+    expect(values[values.length - 1]).toBeCloseTo(4.1);
+  });
+});

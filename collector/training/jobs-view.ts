@@ -68,12 +68,20 @@ export function jobDetail(series: JobSeries, findings: readonly JobFindingRef[],
       }
       return { node, values };
     });
+  // The loss on the same axis: each bucket takes the newest loss any node reported in it.
+  const loss: (number | null)[] = new Array(buckets).fill(null);
+  for (const s of Object.values(series.nodes)) {
+    for (const p of s.points) {
+      if (p.at < start || p.loss === undefined) continue;
+      loss[Math.min(buckets - 1, Math.floor((p.at - start) / bucketMs))] = p.loss;
+    }
+  }
   const mine = findings.filter((f) => f.component === `job:${series.job}`);
   return {
     job: jobSummary(series, mine, now),
     stepTimes: { t, series: series_ },
     stragglers: [...new Set(mine.filter((f) => f.active && f.code === 'train.straggler').map((f) => f.node))],
-    loss: { t: [] as number[], values: [] as (number | null)[] },
+    loss: { t, values: loss },
     events: mine
       .map((f) => ({
         ts: f.firstSeen,
