@@ -339,10 +339,17 @@ export class AgentDaemon {
     });
     await this.checkpoints.start();
     const timer = setInterval(() => {
-      if (!this.stopping && this.checkpoints) {
-        this.publish(this.health.applyRun('checkpoint', this.checkpoints.observations(), this.d.clock.now()));
+      const ckpt = this.checkpoints;
+      if (this.stopping || !ckpt) return;
+      this.publish(this.health.applyRun('checkpoint', ckpt.observations(), this.d.clock.now()));
+      if (this.link?.connected) {
+        ckpt.state().then(
+          (state) =>
+            this.link?.sendEphemeral({ v: PROTOCOL_VERSION, ts: this.d.clock.now(), type: 'ckpt-state', state }),
+          (err) => this.log.warn({ err }, 'cannot gather the checkpoint state'),
+        );
       }
-    }, 5000);
+    }, c.checkpoint.stateIntervalMs);
     timer.unref();
     this.timers.push(timer);
   }

@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { type Finding, findingKey } from '../core/finding.ts';
 import type { Logger } from '../core/logger.ts';
+import type { CkptState } from '../protocol/checkpoint.ts';
 import type {
   FindingChange,
   Hello,
@@ -292,6 +293,14 @@ export class Fleet extends EventEmitter {
     }
     this.updateTraining(now);
     return this.markLost(now, lostAfterMs);
+  }
+
+  /** Each node's newest checkpoint state, for the job view. */
+  readonly checkpointStates = new Map<string, { state: CkptState; at: number }>();
+
+  /** A node's checkpoint state (not sequenced: the newest one is what counts). */
+  ingestCheckpointState(nodeId: string, state: CkptState, now: number): void {
+    this.checkpointStates.set(nodeId, { state, at: now });
   }
 
   /** A node's per-job training summary (not sequenced: the newest one is what counts). */

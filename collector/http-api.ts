@@ -3,6 +3,7 @@
  * /metrics, /healthz, and a placeholder page at / until the dashboard lands.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { jobCheckpointStatus } from './checkpoint/job-status.ts';
 import type { Fleet } from './fleet.ts';
 import type { IsolationEngine } from './isolation/engine.ts';
 import { firingAlerts, isolationSummary } from './isolation/views.ts';
@@ -117,7 +118,10 @@ export async function handleApi(
   if (jobMatch) {
     const series = deps.fleet.jobHistory.get(decodeURIComponent(jobMatch[1]!));
     if (!series) json(res, 404, { error: { code: 'NOT_FOUND', message: 'no such job' } });
-    else json(res, 200, jobDetail(series, trainingFindings(deps.store), deps.now));
+    else {
+      const ckpt = jobCheckpointStatus(series.job, deps.fleet.checkpointStates, Object.keys(series.nodes));
+      json(res, 200, jobDetail(series, trainingFindings(deps.store), deps.now, ckpt));
+    }
     return true;
   }
   if (path === '/api/finding-events') {

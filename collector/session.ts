@@ -113,6 +113,10 @@ export class AgentSession {
       this.fleet.ingestTraining(this.nodeId, msg, now);
       return;
     }
+    if (msg.type === 'ckpt-state') {
+      this.fleet.ingestCheckpointState(this.nodeId, msg.state, now);
+      return;
+    }
     // Applied with the other messages of this event-loop turn in one commit, then acknowledged.
     this.batcher.submit(this.nodeId, msg, now, (o) => {
       if (!o.ok) {

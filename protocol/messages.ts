@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ACTIONS, FINDING_KINDS, SEVERITIES } from '../core/finding.ts';
+import { ckptStateSchema } from './checkpoint.ts';
 import { trainingSummarySchema } from './training.ts';
 
 const str = (max: number) => z.string().max(max);
@@ -100,6 +101,9 @@ export const metricsSchema = z.object({
 /** A per-job training summary; not sequenced (a newer one supersedes it), dropped when offline. */
 export const trainingSchema = z.object({ ...base, type: z.literal('training'), ...trainingSummarySchema.shape });
 
+/** This node's checkpoint state; not sequenced (a newer one supersedes it), dropped when offline. */
+export const ckptStateMessageSchema = z.object({ ...base, type: z.literal('ckpt-state'), state: ckptStateSchema });
+
 export const commandResultSchema = z.object({
   ...base,
   type: z.literal('command-result'),
@@ -154,6 +158,7 @@ export const agentMessageSchema = z.discriminatedUnion('type', [
   metricsSchema,
   commandResultSchema,
   trainingSchema,
+  ckptStateMessageSchema,
 ]);
 
 export const collectorMessageSchema = z.discriminatedUnion('type', [
@@ -175,6 +180,7 @@ export type FindingsMsg = z.infer<typeof findingsSchema>;
 export type MetricsMsg = z.infer<typeof metricsSchema>;
 export type CommandResult = z.infer<typeof commandResultSchema>;
 export type TrainingMsg = z.infer<typeof trainingSchema>;
+export type CkptStateMsg = z.infer<typeof ckptStateMessageSchema>;
 export type Welcome = z.infer<typeof welcomeSchema>;
 export type Ack = z.infer<typeof ackSchema>;
 export type Command = z.infer<typeof commandSchema>;

@@ -22,6 +22,8 @@ export const checkpointConfigSchema = z
     concurrency: z.number().int().min(1).max(64).default(2),
     /** Per-tier bandwidth cap, bytes/s (0 = none). */
     bandwidthBytesPerSec: z.number().int().min(0).default(0),
+    /** How often the checkpoint state goes to the collector (and paused tiers are judged), ms. */
+    stateIntervalMs: z.number().int().min(200).max(600_000).default(5000),
     /** Complete steps each tier keeps (the newest complete one is always kept). */
     keep: z.record(z.string(), z.number().int().min(1)).default({ nvme: 2, pfs: 2 }),
   })

@@ -16,6 +16,8 @@ import { FlushEngine } from './flush-engine.ts';
 import { IoPriority } from './io-priority.ts';
 import { LocalCommitter } from './local-commit.ts';
 import { listenForNotes, skippedObservation } from './note-server.ts';
+import { type CkptState, checkpointStateView } from './state-view.ts';
+import type { Tier } from './tier.ts';
 
 export interface CheckpointServiceOptions {
   config: CheckpointConfig;
@@ -31,11 +33,13 @@ export interface CheckpointServiceOptions {
 export class CheckpointService {
   private engine?: FlushEngine;
   private notes?: Server;
+  private tiers: Tier[] = [];
 
   constructor(private readonly o: CheckpointServiceOptions) {}
 
   async start(): Promise<void> {
     const tiers = tiersOf(this.o.config);
+    this.tiers = tiers;
     const commitTier = tiers[tiers.length - 1]!;
     const committer = new LocalCommitter({
       commitTier,
@@ -69,9 +73,38 @@ export class CheckpointService {
     return this.engine?.observations() ?? [];
   }
 
-  /** Per tier: paused or not, and the flush in flight. */
-  status() {
-    return this.engine?.tierStatus() ?? [];
+  /** This node's checkpoint state, as the collector's job view shows it. */
+  async state(): Promise<CkptState> {
+    const engine = this.engine;
+    const steps = new Map<string, Map<string, number[]>>();
+    const committed = new Map<string, number>();
+    if (engine) {
+      for (const t of this.tiers) {
+        for (const job of await t.listJobs().catch(() => [] as string[])) {
+          const m = steps.get(job) ?? new Map<string, number[]>();
+          m.set(t.name, engine.durableSteps(t.name, job));
+          steps.set(job, m);
+        }
+      }
+      const commitTier = this.tiers[this.tiers.length - 1];
+      for (const job of steps.keys()) {
+        const latest = await commitTier?.readLatest(job).catch(() => undefined);
+        if (latest) committed.set(job, latest.step);
+      }
+    }
+    return checkpointStateView({
+      tiers: (engine?.tierStatus() ?? []).map((s) => ({
+        tier: s.tier,
+        paused: s.paused,
+        ...(s.reason ? { reason: s.reason } : {}),
+        ...(s.flight ? { flight: s.flight } : {}),
+      })),
+      steps,
+      committed,
+      peerCopies: [],
+      replicated: new Map(),
+      memoryBytes: 0,
+    });
   }
 
   async stop(): Promise<void> {

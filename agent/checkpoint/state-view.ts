@@ -3,27 +3,10 @@
  * tier (memory, peer copies held for buddies, every durable tier), the committed step, the
  * flush in flight with its progress, and paused tiers. Pure over what the shell gathers.
  */
-import { z } from 'zod';
 
-export const ckptJobStateSchema = z.object({
-  job: z.string(),
-  /** tier → newest step complete there for this node (memory: newest summed slot). */
-  newest: z.record(z.string(), z.number().int()),
-  committed: z.number().int().optional(),
-  flushing: z
-    .array(z.object({ tier: z.string(), step: z.number().int(), bytesDone: z.number(), bytesTotal: z.number() }))
-    .default([]),
-  /** Replicas this node holds for buddies. */
-  peerCopies: z.array(z.object({ node: z.string(), rank: z.number().int(), step: z.number().int() })).default([]),
-  /** Newest step each buddy acknowledged for this node's ranks. */
-  replicated: z.number().int().optional(),
-});
-export const ckptStateSchema = z.object({
-  tiers: z.array(z.object({ tier: z.string(), paused: z.boolean(), reason: z.string().optional() })),
-  jobs: z.array(ckptJobStateSchema),
-  memoryBytes: z.number().nonnegative(),
-});
-export type CkptState = z.infer<typeof ckptStateSchema>;
+import type { CkptState } from '../../protocol/checkpoint.ts';
+
+export { type CkptState, ckptStateSchema } from '../../protocol/checkpoint.ts';
 
 export interface StateInputs {
   tiers: {

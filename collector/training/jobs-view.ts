@@ -50,7 +50,12 @@ export function jobSummary(series: JobSeries, findings: readonly JobFindingRef[]
 }
 
 /** `GET /api/jobs/:id`: step times per node on one time axis, stragglers, events. */
-export function jobDetail(series: JobSeries, findings: readonly JobFindingRef[], now: number) {
+export function jobDetail(
+  series: JobSeries,
+  findings: readonly JobFindingRef[],
+  now: number,
+  checkpoint: unknown = null,
+) {
   const from = now - WINDOW_MS;
   const points = Object.values(series.nodes).flatMap((n) => n.points.filter((p) => p.at >= from));
   const start = points.length ? Math.min(...points.map((p) => p.at)) : now;
@@ -93,6 +98,6 @@ export function jobDetail(series: JobSeries, findings: readonly JobFindingRef[],
         evidence: f.evidence,
       }))
       .sort((a, b) => b.ts - a.ts),
-    checkpoint: null,
+    checkpoint,
   };
 }
