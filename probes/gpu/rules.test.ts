@@ -383,3 +383,25 @@ describe('state and metrics', () => {
     expect(m.filter((s) => s.name === 'gpu_ecc_dbe_volatile_total')).toHaveLength(8);
   });
 });
+
+describe('gpu samples for the dashboard', () => {
+  it('export PCIe link, remapped rows and throttle state per GPU', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parseSmiXml } = await import('./parse.ts');
+    const { gpuMetrics } = await import('./rules.ts');
+    const snap = parseSmiXml(
+      readFileSync(new URL('../../test/fixtures/gpu/h100-8gpu-rowremap-failure.xml', import.meta.url), 'utf8'),
+    );
+    const m = gpuMetrics(snap);
+    const names = new Set(m.map((s) => s.name));
+    for (const n of [
+      'gpu_pcie_gen_current',
+      'gpu_pcie_width_max',
+      'gpu_remapped_rows_failure',
+      'gpu_throttle_hw_slowdown',
+    ]) {
+      expect(names.has(n), n).toBe(true);
+    }
+    expect(m.some((s) => s.name === 'gpu_remapped_rows_failure' && s.value === 1)).toBe(true);
+  });
+});

@@ -491,6 +491,17 @@ export function gpuMetrics(snapshot: GpuSnapshot | undefined): MetricSample[] {
     add('gpu_ecc_sbe_aggregate_total', g.ecc.aggregate.sbe);
     add('gpu_ecc_dbe_aggregate_total', g.ecc.aggregate.dbe);
     add('gpu_pcie_replays_total', g.pcie.replays);
+    add('gpu_pcie_gen_current', g.pcie.genCurrent);
+    add('gpu_pcie_gen_max', g.pcie.genMax);
+    add('gpu_pcie_width_current', g.pcie.widthCurrent);
+    add('gpu_pcie_width_max', g.pcie.widthMax);
+    const flag = (b: boolean | undefined) => (b === undefined ? undefined : b ? 1 : 0);
+    add('gpu_remapped_rows_uncorrectable', g.remappedRows?.uncorrectable);
+    add('gpu_remapped_rows_pending', flag(g.remappedRows?.pending));
+    add('gpu_remapped_rows_failure', flag(g.remappedRows?.failure));
+    add('gpu_throttle_hw_slowdown', flag(g.clockEvents.hwSlowdown));
+    add('gpu_throttle_hw_thermal', flag(g.clockEvents.hwThermalSlowdown));
+    add('gpu_throttle_power_brake', flag(g.clockEvents.hwPowerBrakeSlowdown));
   }
   return out;
 }
