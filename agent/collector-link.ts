@@ -9,7 +9,7 @@ import type { Clock } from '../core/clock.ts';
 import { describeError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { decodeCollectorMessage, encodeMessage } from '../protocol/codec.ts';
-import type { AgentMessage, Command, Hello, SequencedMessage } from '../protocol/messages.ts';
+import type { AgentMessage, CkptCommittedMsg, Command, Hello, SequencedMessage } from '../protocol/messages.ts';
 import { PROTOCOL_VERSION } from '../protocol/version.ts';
 import type { Outbox } from './outbox.ts';
 
@@ -28,6 +28,8 @@ export interface CollectorLinkOptions {
   clock: Clock;
   log: Logger;
   onCommand: (cmd: Command) => void;
+  /** The collector committed a checkpoint step. */
+  onCheckpointCommitted?: (msg: CkptCommittedMsg) => void;
   onConnectedChange?: (connected: boolean) => void;
   onReconnect?: () => void;
 }
@@ -42,6 +44,8 @@ export class CollectorLink {
   private heartbeatTimer?: NodeJS.Timeout;
   private lastHeard = 0;
   private drainWaiters: (() => void)[] = [];
+  /** What the collector said it does (welcome), e.g. `ckpt-commit`. */
+  collectorCapabilities: readonly string[] = [];
 
   constructor(private readonly o: CollectorLinkOptions) {}
 
@@ -161,6 +165,7 @@ export class CollectorLink {
     switch (msg.type) {
       case 'welcome': {
         this.o.outbox.ack(msg.lastSeq);
+        this.collectorCapabilities = msg.capabilities ?? [];
         this.state = 'ready';
         this.attempt = 0;
         // Replay before anything new is sent: the collector drops any seq at or below the highest it stored.
@@ -179,6 +184,9 @@ export class CollectorLink {
         break;
       case 'command':
         this.o.onCommand(msg);
+        break;
+      case 'ckpt-committed':
+        this.o.onCheckpointCommitted?.(msg);
         break;
       case 'error':
         this.o.log.error({ code: msg.code, message: msg.message }, 'collector reported an error');

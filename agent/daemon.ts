@@ -336,6 +336,12 @@ export class AgentDaemon {
       onEvents: (obs) => {
         if (!this.stopping) this.publish(this.health.applyEvents('checkpoint', obs, this.d.clock.now()));
       },
+      // A collector that commits across nodes gets the reports (through the outbox); else commit here.
+      remote: (r) => {
+        if (!this.link?.collectorCapabilities.includes('ckpt-commit')) return false;
+        this.enqueue({ v: PROTOCOL_VERSION, ts: this.d.clock.now(), type: 'ckpt-durable', ...r });
+        return true;
+      },
     });
     await this.checkpoints.start();
     const timer = setInterval(() => {
@@ -397,6 +403,11 @@ export class AgentDaemon {
       clock: this.d.clock,
       log: moduleLogger(this.d.log, 'collector-link'),
       onCommand: (cmd) => void this.onCommand(cmd),
+      onCheckpointCommitted: (msg) => {
+        this.checkpoints
+          ?.remoteCommitted(msg.manifest)
+          .catch((err) => this.log.warn({ err }, 'cannot record a commit'));
+      },
       onConnectedChange: (up) => {
         this.metrics.collectorConnected.set(up ? 1 : 0);
         if (up) this.sendSnapshot();

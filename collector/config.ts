@@ -61,6 +61,11 @@ export const collectorConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Global checkpoint commit: the parallel-storage root the agents' `pfs` tier also mounts. */
+    checkpoint: z
+      .object({ pfsDir: z.string().min(1).optional() })
+      .strict()
+      .prefault({}),
     /** Isolation policy, breaker and actuators; dry-run with no actuators unless configured. */
     isolation: isolationConfigSchema.prefault({}),
     log: z

@@ -10,12 +10,15 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import type { DurableReport } from '../checkpoint-lib/commit.ts';
 import type { Clock } from '../core/clock.ts';
 import { isKeelsonError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { moduleLogger } from '../core/logger.ts';
+import { PROTOCOL_VERSION } from '../protocol/version.ts';
 import { ApplyBatcher } from './apply-batcher.ts';
 import { TokenSet } from './auth.ts';
+import { GlobalCommitter } from './checkpoint/commit.ts';
 import { CommandDispatcher } from './commands.ts';
 import type { CollectorConfig } from './config.ts';
 import { createDashboard, type Dashboard } from './dashboard/dashboard.ts';
@@ -90,6 +93,7 @@ export class CollectorDaemon {
     this.fleet.on('finding', (e: FleetFindingEvent) => {
       void this.isolation.onFindingChange(e.node, { change: e.change, finding: e.finding }, e.at);
     });
+    if (c.checkpoint.pfsDir) this.startCheckpointCommits(c.checkpoint.pfsDir);
     this.dashboard = createDashboard({
       fleet: this.fleet,
       log: d.log,
@@ -202,6 +206,27 @@ export class CollectorDaemon {
     }
   }
 
+  /** Commit checkpoint steps once every rank is durable, and tell the job's agents. */
+  private startCheckpointCommits(pfsDir: string): void {
+    const committer = new GlobalCommitter(pfsDir, this.d.clock);
+    const log = moduleLogger(this.d.log, 'ckpt-commit');
+    let chain: Promise<void> = Promise.resolve();
+    this.fleet.on('ckpt-durable', (e: { node: string; report: DurableReport }) => {
+      chain = chain
+        .then(async () => {
+          const manifest = await committer.report(e.report);
+          if (!manifest) return;
+          log.info({ job: manifest.job, step: manifest.step, tiers: manifest.tiers }, 'checkpoint committed');
+          for (const node of new Set(manifest.ranks.map((r) => r.node))) {
+            this.sessions
+              .get(node)
+              ?.send({ v: PROTOCOL_VERSION, ts: this.d.clock.now(), type: 'ckpt-committed', manifest });
+          }
+        })
+        .catch((err) => log.error({ err, job: e.report.job, step: e.report.step }, 'checkpoint commit failed'));
+    });
+  }
+
   /** `POST /api/nodes/:id/probes/:probe/run` (operator token): run a probe on that node now. */
   private async handleCommandRoute(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const m = /^\/api\/nodes\/([^/]+)\/probes\/([^/]+)\/run$/.exec((req.url ?? '').split('?')[0] ?? '');
@@ -253,6 +278,7 @@ export class CollectorDaemon {
           heartbeatMs: c.heartbeatMs,
           deadPeerMs: c.deadPeerMs,
           helloTimeoutMs: c.helloTimeoutMs,
+          capabilities: c.checkpoint.pfsDir ? ['ckpt-commit'] : [],
         },
         this.fleet,
         this.batcher,

@@ -246,6 +246,11 @@ export class Fleet extends EventEmitter {
           } else n.samplesByProbe.set('', msg.samples);
           break;
         }
+        case 'ckpt-durable': {
+          const { v: _v, ts: _ts, type: _t, seq: _s, ...report } = msg;
+          this.emitCommitted('ckpt-durable', { node: n.id, report: { ...report, node: n.id } });
+          break;
+        }
         case 'command-result':
           this.emitCommitted('command-result', {
             node: n.id,

@@ -22,6 +22,8 @@ export interface SessionOptions {
   heartbeatMs: number;
   deadPeerMs: number;
   helloTimeoutMs: number;
+  /** Announced in welcome. */
+  capabilities: string[];
 }
 
 export class AgentSession {
@@ -103,6 +105,7 @@ export class AgentSession {
         collectorVersion: COLLECTOR_VERSION,
         lastSeq,
         heartbeatMs: this.o.heartbeatMs,
+        capabilities: this.o.capabilities,
       });
       return;
     }

@@ -1,9 +1,17 @@
 /**
- * The checkpoint state each agent streams to the collector (message type `ckpt-state`, not
- * sequenced: the newest supersedes): per job the newest step on each tier, the committed
- * step and the flush in flight; paused tiers.
+ * The checkpoint messages: the state each agent streams to the collector (`ckpt-state`, not
+ * sequenced: the newest supersedes), the durable reports the collector commits from
+ * (`ckpt-durable`, sequenced) and its answer once a step is committed (`ckpt-committed`).
+ * The shapes of shards and manifests are the shared format's (checkpoint-lib/format.ts).
  */
 import { z } from 'zod';
+import {
+  globalManifestSchema,
+  jobIdSchema,
+  nodeIdSchema,
+  rankCopySchema,
+  tierNameSchema,
+} from '../checkpoint-lib/format.ts';
 
 const name = z.string().min(1).max(256);
 
@@ -35,3 +43,16 @@ export const ckptStateSchema = z.object({
   memoryBytes: z.number().nonnegative(),
 });
 export type CkptState = z.infer<typeof ckptStateSchema>;
+
+/** Agent → collector (sequenced): these ranks of (job, step) are durable on `tier` on this node. */
+export const ckptDurablePayloadSchema = z.object({
+  job: jobIdSchema,
+  step: z.number().int().nonnegative(),
+  node: nodeIdSchema,
+  tier: tierNameSchema,
+  world: z.number().int().positive(),
+  ranks: z.array(rankCopySchema).max(4096),
+});
+
+/** Collector → agent: the step is committed; the MANIFEST is on parallel storage. */
+export const ckptCommittedPayloadSchema = z.object({ manifest: globalManifestSchema });

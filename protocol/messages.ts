@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ACTIONS, FINDING_KINDS, SEVERITIES } from '../core/finding.ts';
-import { ckptStateSchema } from './checkpoint.ts';
+import { ckptCommittedPayloadSchema, ckptDurablePayloadSchema, ckptStateSchema } from './checkpoint.ts';
 import { trainingSummarySchema } from './training.ts';
 
 const str = (max: number) => z.string().max(max);
@@ -101,6 +101,21 @@ export const metricsSchema = z.object({
 /** A per-job training summary; not sequenced (a newer one supersedes it), dropped when offline. */
 export const trainingSchema = z.object({ ...base, type: z.literal('training'), ...trainingSummarySchema.shape });
 
+/** These ranks of (job, step) are durable on a tier of this node; the collector commits from them. */
+export const ckptDurableSchema = z.object({
+  ...base,
+  type: z.literal('ckpt-durable'),
+  seq,
+  ...ckptDurablePayloadSchema.shape,
+});
+
+/** Collector → agent: a step is committed (MANIFEST then LATEST written on parallel storage). */
+export const ckptCommittedSchema = z.object({
+  ...base,
+  type: z.literal('ckpt-committed'),
+  ...ckptCommittedPayloadSchema.shape,
+});
+
 /** This node's checkpoint state; not sequenced (a newer one supersedes it), dropped when offline. */
 export const ckptStateMessageSchema = z.object({ ...base, type: z.literal('ckpt-state'), state: ckptStateSchema });
 
@@ -123,6 +138,8 @@ export const welcomeSchema = z.object({
   /** The highest seq the collector has stored for this node and epoch; the agent replays after it. */
   lastSeq: z.number().int().nonnegative(),
   heartbeatMs: z.number().int().positive(),
+  /** What this collector does beyond the basics (`ckpt-commit`: it commits checkpoints across nodes). */
+  capabilities: z.array(str(64)).max(64).optional(),
 });
 
 export const ackSchema = z.object({
@@ -159,6 +176,7 @@ export const agentMessageSchema = z.discriminatedUnion('type', [
   commandResultSchema,
   trainingSchema,
   ckptStateMessageSchema,
+  ckptDurableSchema,
 ]);
 
 export const collectorMessageSchema = z.discriminatedUnion('type', [
@@ -167,6 +185,7 @@ export const collectorMessageSchema = z.discriminatedUnion('type', [
   heartbeatSchema,
   commandSchema,
   errorSchema,
+  ckptCommittedSchema,
 ]);
 
 export type WireFinding = z.infer<typeof findingSchema>;
@@ -181,6 +200,8 @@ export type MetricsMsg = z.infer<typeof metricsSchema>;
 export type CommandResult = z.infer<typeof commandResultSchema>;
 export type TrainingMsg = z.infer<typeof trainingSchema>;
 export type CkptStateMsg = z.infer<typeof ckptStateMessageSchema>;
+export type CkptDurableMsg = z.infer<typeof ckptDurableSchema>;
+export type CkptCommittedMsg = z.infer<typeof ckptCommittedSchema>;
 export type Welcome = z.infer<typeof welcomeSchema>;
 export type Ack = z.infer<typeof ackSchema>;
 export type Command = z.infer<typeof commandSchema>;

@@ -32,9 +32,9 @@ function importedFolders(file: string): string[] {
 
 const ALLOWED: Record<string, string[]> = {
   core: ['core'],
-  protocol: ['core', 'protocol'],
+  protocol: ['core', 'protocol', 'checkpoint-lib'],
   probes: ['core', 'probes'],
-  'checkpoint-lib': ['core', 'protocol', 'checkpoint-lib'],
+  'checkpoint-lib': ['core', 'checkpoint-lib'],
   agent: ['core', 'protocol', 'probes', 'checkpoint-lib', 'agent'],
   collector: ['core', 'protocol', 'checkpoint-lib', 'collector'],
   sim: ['core', 'protocol', 'probes', 'agent', 'collector', 'sim'],

@@ -7,6 +7,8 @@
  */
 import type { Server } from 'node:net';
 import { join } from 'node:path';
+import type { DurableReport } from '../../checkpoint-lib/commit.ts';
+import type { GlobalManifest } from '../../checkpoint-lib/format.ts';
 import type { Clock } from '../../core/clock.ts';
 import type { Observation } from '../../core/finding.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -28,12 +30,15 @@ export interface CheckpointServiceOptions {
   runner: CommandRunner;
   /** Events (a save skipped because its slot was busy). */
   onEvents: (obs: Observation[]) => void;
+  /** Hands a durable report to the collector when it commits across nodes; false: commit here. */
+  remote?: (r: DurableReport) => boolean;
 }
 
 export class CheckpointService {
   private engine?: FlushEngine;
   private notes?: Server;
   private tiers: Tier[] = [];
+  private committer?: LocalCommitter;
 
   constructor(private readonly o: CheckpointServiceOptions) {}
 
@@ -48,6 +53,8 @@ export class CheckpointService {
       logger: this.o.log,
       onCommitted: (m) => this.engine?.recordCommit(m.job, m.step),
     });
+    this.committer = committer;
+    const remote = this.o.remote;
     this.engine = new FlushEngine({
       node: this.o.node,
       shmRoot: this.o.config.shmRoot,
@@ -59,13 +66,21 @@ export class CheckpointService {
       bandwidthBytesPerSec: this.o.config.bandwidthBytesPerSec,
       keep: this.o.config.keep,
       ioPriority: new IoPriority(this.o.runner, this.o.log),
-      onDurable: (r) => void committer.report(r),
+      onDurable: (r) => {
+        if (!remote?.(r)) void committer.report(r);
+      },
     });
     await this.engine.start();
     this.notes = await listenForNotes(noteSocketOf(this.o.config, this.o.stateDir), (n) => {
       if (n.type === 'ckpt-saved') this.engine?.notify();
       else this.o.onEvents([skippedObservation(n, this.o.clock.now())]);
     });
+  }
+
+  /** The collector committed a step: mirror its MANIFEST here and protect it from retention. */
+  async remoteCommitted(m: GlobalManifest): Promise<void> {
+    await this.committer?.recordRemoteCommit(m);
+    await this.engine?.recordCommit(m.job, m.step);
   }
 
   /** Conditions that hold now (a tier paused). */

@@ -83,9 +83,14 @@ describe('checkpoint status in the job view', () => {
         const d = await getJson<JobDetail>(`${collector.url}/api/jobs/job2`).catch(() => undefined);
         return d?.checkpoint?.committedStep === 30 ? d : undefined;
       },
-      20_000,
+      40_000,
       'committed step 30 in the job view',
-    );
+    ).catch(async (err) => {
+      const last = await getJson<JobDetail>(`${collector.url}/api/jobs/job2`).catch((e) => String(e));
+      throw new Error(
+        `${(err as Error).message}; job view: ${JSON.stringify(last)}; agent: ${agent.output.slice(-3000)}`,
+      );
+    });
     expect(view.checkpoint?.tiers.find((t) => t.tier === 'pfs')?.newestStep).toBe(30);
     expect(view.job.step).toBe(30);
     expect(view.loss.values.some((v) => v !== null)).toBe(true);
