@@ -363,13 +363,18 @@ ckpt
   .requiredOption('--into <dir>', 'where to write the rank’s data and index')
   .option('-c, --config <file>', 'agent YAML config file')
   .option('--step <n>', 'default: the newest committed', (v) => Number(v))
-  .action(async (job: string, opts: { config?: string; step?: number; rank: number; into: string }) => {
+  .option('--peer <host:port>', 'also ask this buddy agent for its in-memory replica')
+  .action(async (job: string, opts: { config?: string; step?: number; rank: number; into: string; peer?: string }) => {
+    const o = ckptOptions(opts.config);
+    const at = opts.peer?.lastIndexOf(':') ?? -1;
+    const peer = opts.peer ? { host: opts.peer.slice(0, at), port: Number(opts.peer.slice(at + 1)) } : undefined;
     process.exitCode = await ckptRestore({
-      ...ckptOptions(opts.config),
+      ...o,
       job,
       rank: opts.rank,
       step: opts.step,
       into: opts.into,
+      ...(peer ? { peer, node: o.node } : {}),
     });
   });
 

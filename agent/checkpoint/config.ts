@@ -24,6 +24,22 @@ export const checkpointConfigSchema = z
     bandwidthBytesPerSec: z.number().int().min(0).default(0),
     /** How often the checkpoint state goes to the collector (and paused tiers are judged), ms. */
     stateIntervalMs: z.number().int().min(200).max(600_000).default(5000),
+    /**
+     * Peer replication: each node sends its in-memory shards to a buddy's agent, so a node lost
+     * before its flush still has its checkpoint in memory elsewhere. `nodes` maps every node of
+     * the group to its replication address (host:port); the buddy follows `mode`.
+     */
+    peer: z
+      .object({
+        listenHost: z.string().min(1).default('0.0.0.0'),
+        port: z.number().int().min(0).max(65_535),
+        mode: z.enum(['pairs', 'ring']).default('pairs'),
+        nodes: z.record(z.string().min(1), z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port')),
+        /** Most bytes of buddies' replicas held in memory (0 = unlimited). */
+        budgetBytes: z.number().int().min(0).default(0),
+      })
+      .strict()
+      .optional(),
     /** Complete steps each tier keeps (the newest complete one is always kept). */
     keep: z.record(z.string(), z.number().int().min(1)).default({ nvme: 2, pfs: 2 }),
   })

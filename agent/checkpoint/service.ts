@@ -18,6 +18,9 @@ import { FlushEngine } from './flush-engine.ts';
 import { IoPriority } from './io-priority.ts';
 import { LocalCommitter } from './local-commit.ts';
 import { listenForNotes, skippedObservation } from './note-server.ts';
+import { type PeerAddress, PeerReceiver } from './peer.ts';
+import { buddyOf } from './peer-frames.ts';
+import { PeerSender } from './peer-sender.ts';
 import { type CkptState, checkpointStateView } from './state-view.ts';
 import type { Tier } from './tier.ts';
 
@@ -39,6 +42,8 @@ export class CheckpointService {
   private notes?: Server;
   private tiers: Tier[] = [];
   private committer?: LocalCommitter;
+  private receiver?: PeerReceiver;
+  private sender?: PeerSender;
 
   constructor(private readonly o: CheckpointServiceOptions) {}
 
@@ -55,6 +60,22 @@ export class CheckpointService {
     });
     this.committer = committer;
     const remote = this.o.remote;
+    const durable = (r: DurableReport) => {
+      if (!remote?.(r)) void committer.report(r);
+    };
+    const peer = this.o.config.peer;
+    if (peer) {
+      this.receiver = new PeerReceiver({
+        root: join(this.o.config.shmRoot, '.peers'),
+        budgetBytes: peer.budgetBytes,
+        logger: this.o.log,
+      });
+      await this.receiver.listen({ host: peer.listenHost, port: peer.port });
+      const buddy = buddyOf(Object.keys(peer.nodes), this.o.node, peer.mode);
+      const address = buddy ? parseAddress(peer.nodes[buddy]!) : undefined;
+      this.sender = new PeerSender(this.o.node, () => address, durable, this.o.log);
+    }
+    const sender = this.sender;
     this.engine = new FlushEngine({
       node: this.o.node,
       shmRoot: this.o.config.shmRoot,
@@ -66,9 +87,8 @@ export class CheckpointService {
       bandwidthBytesPerSec: this.o.config.bandwidthBytesPerSec,
       keep: this.o.config.keep,
       ioPriority: new IoPriority(this.o.runner, this.o.log),
-      onDurable: (r) => {
-        if (!remote?.(r)) void committer.report(r);
-      },
+      onDurable: durable,
+      ...(sender ? { onMemory: (slot, sums) => sender.offer(slot, sums) } : {}),
     });
     await this.engine.start();
     this.notes = await listenForNotes(noteSocketOf(this.o.config, this.o.stateDir), (n) => {
@@ -83,9 +103,10 @@ export class CheckpointService {
     await this.engine?.recordCommit(m.job, m.step);
   }
 
-  /** Conditions that hold now (a tier paused). */
+  /** Conditions that hold now (a tier paused, the buddy unreachable). */
   observations(): Observation[] {
-    return this.engine?.observations() ?? [];
+    const peer = this.sender?.observation();
+    return [...(this.engine?.observations() ?? []), ...(peer ? [peer] : [])];
   }
 
   /** This node's checkpoint state, as the collector's job view shows it. */
@@ -116,8 +137,8 @@ export class CheckpointService {
       })),
       steps,
       committed,
-      peerCopies: [],
-      replicated: new Map(),
+      peerCopies: (await this.receiver?.list().catch(() => [])) ?? [],
+      replicated: replicatedSteps(this.sender?.acked),
       memoryBytes: 0,
     });
   }
@@ -125,5 +146,22 @@ export class CheckpointService {
   async stop(): Promise<void> {
     await new Promise<void>((r) => (this.notes ? this.notes.close(() => r()) : r()));
     await this.engine?.stop();
+    await this.receiver?.close();
   }
+}
+
+/** `host:port` → a peer address. */
+function parseAddress(hostPort: string): PeerAddress {
+  const i = hostPort.lastIndexOf(':');
+  return { host: hostPort.slice(0, i), port: Number(hostPort.slice(i + 1)) };
+}
+
+/** Per job, the newest step the buddy acknowledged for every rank of this node (the least of them). */
+function replicatedSteps(acked: ReadonlyMap<string, number> | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [key, step] of acked ?? []) {
+    const job = key.slice(0, key.lastIndexOf('/'));
+    out.set(job, Math.min(out.get(job) ?? step, step));
+  }
+  return out;
 }

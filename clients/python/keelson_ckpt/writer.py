@@ -13,6 +13,7 @@ import time
 import zlib
 
 from . import layout
+from .peer import fetch_replica
 
 DEFAULT_SHM_ROOT = "/dev/shm/keelson"
 
@@ -29,13 +30,16 @@ class Checkpointer:
     """One rank's writer. `save(step, {name: buffer})` accepts any buffer-protocol object."""
 
     def __init__(self, job, rank, world, shm_root=None, socket_path=None, slots=2, max_slots=4,
-                 policy="skip", budget_bytes=0, nvme_dir=None, pfs_dir=None):
+                 policy="skip", budget_bytes=0, nvme_dir=None, pfs_dir=None, peer=None, node=None):
         env = os.environ
         self.job, self.rank, self.world = job, int(rank), int(world)
         self.shm_root = shm_root or env.get("KEELSON_CKPT_SHM_ROOT") or DEFAULT_SHM_ROOT
         self.socket_path = socket_path if socket_path is not None else env.get("KEELSON_CKPT_SOCKET")
         self.nvme_dir = nvme_dir or env.get("KEELSON_CKPT_NVME_DIR")
         self.pfs_dir = pfs_dir or env.get("KEELSON_CKPT_PFS_DIR")
+        # A buddy agent (host:port) holding this node's replicas, and this node's name there.
+        self.peer = peer or env.get("KEELSON_CKPT_PEER")
+        self.node = node or env.get("KEELSON_NODE") or socket.gethostname()
         self.slots, self.max_slots, self.policy, self.budget = slots, max_slots, policy, int(budget_bytes)
         self._maps = {}  # slot -> (fd, mmap, size)
         self._sock = None
@@ -202,7 +206,15 @@ class Checkpointer:
                     return f.read()
             return read
 
+        def peer():
+            got = fetch_replica(self.peer, self.node, self.job, self.rank)
+            if got is None or got[0].get("step") != step:
+                return None
+            return got[1]
+
         yield "memory", shm
+        if self.peer:
+            yield "peer", peer
         if self.nvme_dir:
             yield "nvme", tier_file(self.nvme_dir)
         if self.pfs_dir:
