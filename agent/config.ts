@@ -12,6 +12,7 @@ import {
   validateConfig,
 } from '../core/config-source.ts';
 import { checkpointConfigSchema } from './checkpoint/config.ts';
+import { nettestConfigSchema } from './nettest.ts';
 import { trainingConfigSchema } from './training/config.ts';
 
 const probeOverride = z
@@ -127,6 +128,8 @@ export const agentConfigSchema = z
     training: trainingConfigSchema.prefault({}),
     /** The checkpoint engine: shm slots flushed to NVMe and parallel storage, committed locally. */
     checkpoint: checkpointConfigSchema.prefault({}),
+    /** How this node launches network tests when the collector asks (nccl-tests, perftest). */
+    nettest: nettestConfigSchema.prefault({}),
     log: z
       .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
       .strict()

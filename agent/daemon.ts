@@ -24,6 +24,7 @@ import type { AgentConfig } from './config.ts';
 import { type HealthSnapshot, HealthState } from './health-state.ts';
 import { LocalApi } from './local-api.ts';
 import { AgentMetrics } from './metrics.ts';
+import { netTestArgsSchema, nettestRunner } from './nettest.ts';
 import { Outbox, type Unsequenced } from './outbox.ts';
 import { type ProbeOutcome, probeFailedObservation, runProbeOnce } from './probe-runner.ts';
 import { cronForInterval } from './schedule.ts';
@@ -432,6 +433,15 @@ export class AgentDaemon {
         const name = String(cmd.args?.probe ?? '');
         const outcome = await this.runProbe(name);
         reply(true, { result: { probe: name, status: outcome.status, reason: outcome.reason } });
+      } else if (cmd.name === 'net.test') {
+        const args = netTestArgsSchema.parse(cmd.args ?? {});
+        this.log.info({ nodes: args.nodes.length, kind: args.kind }, 'launching a network test');
+        const result = await nettestRunner(this.d.config.nettest, this.d.runner ?? processRunner).runTest(
+          args.nodes,
+          args.kind,
+          args.timeoutMs,
+        );
+        reply(true, { result });
       } else if (cmd.name === 'job.restart') {
         const hook = this.d.config.training.restart;
         const plan = planRestart(

@@ -29,6 +29,10 @@ import type { IsolationEngine } from './isolation/engine.ts';
 import { handleIsolationApi } from './isolation/routes.ts';
 import { isolationMark } from './isolation/views.ts';
 import { CollectorMetrics } from './metrics.ts';
+import { AgentTestRunner } from './nettest/agent-runner.ts';
+import { handleNetTestApi } from './nettest/routes.ts';
+import { NetTestService } from './nettest/service.ts';
+import { SqliteCampaignStore } from './nettest/sqlite-store.ts';
 import { AgentSession } from './session.ts';
 import { Store } from './store.ts';
 
@@ -62,6 +66,9 @@ export class CollectorDaemon {
   private readonly batcher: ApplyBatcher;
   /** Commands to agents (run a probe now). */
   readonly commands: CommandDispatcher;
+  /** Network-test campaigns. */
+  private readonly netTests: NetTestService;
+  private readonly campaigns: SqliteCampaignStore;
 
   constructor(private readonly d: CollectorDeps) {
     const c = d.config;
@@ -76,6 +83,16 @@ export class CollectorDaemon {
     this.metrics = new CollectorMetrics(this.fleet);
     this.batcher = new ApplyBatcher(this.store, this.fleet, moduleLogger(d.log, 'apply'));
     this.commands = new CommandDispatcher(this.fleet, (node) => this.sessions.get(node), d.clock);
+    this.campaigns = new SqliteCampaignStore(this.store.database());
+    this.netTests = new NetTestService({
+      runner: new AgentTestRunner(this.commands, (node) => this.sessions.has(node)),
+      store: this.campaigns,
+      clock: d.clock,
+      log: moduleLogger(d.log, 'nettest'),
+      busyNodes: (nodes) => this.fleet.busyNodes(nodes, d.clock.now()),
+      raise: (node, f) => this.fleet.raiseCollectorFinding(node, f, d.clock.now()),
+      clear: (node, code) => this.fleet.clearCollectorFindingOf(node, code, 'net', d.clock.now()),
+    });
     this.tokens = new TokenSet([...c.tokens, ...readTokenFile(c.tokenFile)]);
     this.operatorTokens = new TokenSet([...c.operatorTokens, ...readTokenFile(c.operatorTokenFile)]);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: c.maxPayloadBytes, perMessageDeflate: false });
@@ -182,6 +199,14 @@ export class CollectorDaemon {
     try {
       if (await this.dashboard.handle(req, res)) return;
       if (await this.handleCommandRoute(req, res)) return;
+      if (
+        await handleNetTestApi(req, res, {
+          service: this.netTests,
+          store: this.campaigns,
+          authorized: (h) => this.operatorTokens.acceptsHeader(h),
+        })
+      )
+        return;
       const handled =
         (await handleIsolationApi(req, res, {
           engine: this.isolation,

@@ -88,7 +88,7 @@ export interface FleetNodeEvent {
 /** Codes the collector raises from training summaries across nodes. */
 const TRAINING_CODES = new Set(['train.straggler', 'train.hang.suspect']);
 /** Codes the collector raises itself; an agent's snapshot never clears them. */
-const COLLECTOR_OWNED = new Set(['node.lost', 'driver.version.drift', ...TRAINING_CODES]);
+const COLLECTOR_OWNED = new Set(['node.lost', 'driver.version.drift', 'net.nccl.slow', 'net.ib.bw', ...TRAINING_CODES]);
 
 export class Fleet extends EventEmitter {
   private readonly nodes = new Map<string, NodeEntry>();
@@ -302,6 +302,29 @@ export class Fleet extends EventEmitter {
 
   /** Each node's newest checkpoint state, for the job view. */
   readonly checkpointStates = new Map<string, { state: CkptState; at: number }>();
+
+  /** Raise a finding the collector itself established (a network-test culprit). */
+  raiseCollectorFinding(nodeId: string, f: Finding, now: number): void {
+    const n = this.nodes.get(nodeId);
+    if (n) this.setCollectorFinding(n, f, now);
+  }
+
+  /** Clear a collector-owned finding (a later campaign found the node healthy). */
+  clearCollectorFindingOf(nodeId: string, code: string, component: string, now: number): void {
+    const n = this.nodes.get(nodeId);
+    if (n) this.clearCollectorFinding(n, code, component, now);
+  }
+
+  /** Nodes among these whose training job made progress in the last `withinMs`. */
+  busyNodes(nodes: readonly string[], now: number, withinMs = 10 * 60_000): string[] {
+    const busy = new Set<string>();
+    for (const j of this.jobHistory.all()) {
+      for (const [node, s] of Object.entries(j.nodes)) {
+        if (s.latest.phase !== 'idle' && now - s.latest.lastProgressAt < withinMs) busy.add(node);
+      }
+    }
+    return nodes.filter((n) => busy.has(n));
+  }
 
   /** A node's checkpoint state (not sequenced: the newest one is what counts). */
   ingestCheckpointState(nodeId: string, state: CkptState, now: number): void {

@@ -149,8 +149,11 @@ export const ackSchema = z.object({
   seq: z.number().int().nonnegative(),
 });
 
-/** `probe.run` {probe}: run a probe now. `job.restart` {job, attempt, reason}: restart the job's ranks on this node. */
-export const COMMAND_NAMES = ['probe.run', 'job.restart'] as const;
+/**
+ * `probe.run` {probe}: run a probe now. `job.restart` {job, attempt, reason}: restart the job's
+ * ranks on this node. `net.test` {nodes, kind, timeoutMs}: launch a network test across `nodes`.
+ */
+export const COMMAND_NAMES = ['probe.run', 'job.restart', 'net.test'] as const;
 
 export const commandSchema = z.object({
   ...base,

@@ -66,7 +66,7 @@ const testRequestSchema = z.object({
 });
 
 /** Wire schema of a TestResult (agent → collector command-result). */
-const testResultSchema = z.object({
+export const testResultSchema = z.object({
   nodes: z.array(z.string().min(1)).min(1),
   kind: z.enum(TEST_KINDS),
   outcome: z.enum(TEST_OUTCOMES),
