@@ -204,6 +204,7 @@ export class CollectorDaemon {
           service: this.netTests,
           store: this.campaigns,
           authorized: (h) => this.operatorTokens.acceptsHeader(h),
+          onlineNodes: () => [...this.sessions.keys()],
         })
       )
         return;

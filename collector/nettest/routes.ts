@@ -1,6 +1,7 @@
 /**
- * The network-test API: `POST /api/nettest/campaigns` {nodes, kind?, force?, testTimeoutMs?}
- * starts a campaign (operator token; answers 202 with its id), `GET /api/nettest/campaigns`
+ * The network-test API: `POST /api/nettest/campaigns` {nodes?, kind?, force?, testTimeoutMs?}
+ * starts a campaign (operator token; answers 202 with its id; without nodes, every connected
+ * node not running a job), `GET /api/nettest/campaigns`
  * lists them, `GET /api/nettest/campaigns/:id` gives one with every round's tests.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -10,7 +11,8 @@ import type { CampaignStore } from './store.ts';
 
 const startSchema = z
   .object({
-    nodes: z.array(z.string().min(1)).min(1).max(4096),
+    /** The nodes to test; absent: every connected node not running a job. */
+    nodes: z.array(z.string().min(1)).min(1).max(4096).optional(),
     kind: z.enum(['nccl-allreduce', 'ib-write-bw']).optional(),
     force: z.boolean().optional(),
     testTimeoutMs: z.number().int().min(1000).max(3_600_000).optional(),
@@ -37,7 +39,13 @@ async function body(req: IncomingMessage): Promise<unknown> {
 export async function handleNetTestApi(
   req: IncomingMessage,
   res: ServerResponse,
-  deps: { service: NetTestService; store: CampaignStore; authorized: (header: string | undefined) => boolean },
+  deps: {
+    service: NetTestService;
+    store: CampaignStore;
+    authorized: (header: string | undefined) => boolean;
+    /** Connected nodes, for a campaign that names none (the busy ones are left out by the campaign). */
+    onlineNodes: () => string[];
+  },
 ): Promise<boolean> {
   const path = (req.url ?? '').split('?')[0] ?? '';
   if (path === '/api/nettest/campaigns' && req.method === 'POST') {
@@ -52,7 +60,12 @@ export async function handleNetTestApi(
       json(res, 400, { error: { code: 'BAD_REQUEST', message: (err as Error).message.slice(0, 500) } });
       return true;
     }
-    json(res, 202, { id: deps.service.start(parsed) });
+    const nodes = parsed.nodes ?? deps.onlineNodes();
+    if (nodes.length === 0) {
+      json(res, 409, { error: { code: 'NETTEST_NO_NODES', message: 'no connected node to test' } });
+      return true;
+    }
+    json(res, 202, { id: deps.service.start({ ...parsed, nodes }) });
     return true;
   }
   if (path === '/api/nettest/campaigns' && req.method === 'GET') {
