@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { KeelsonError } from '../../core/errors.ts';
+import { expectOnlyParseFailed } from '../../test/helpers/parse-fuzz.ts';
 import {
   ncclVersionFromFileName,
   parseCudaVersionFile,
@@ -51,18 +51,7 @@ function mutated(base: string): fc.Arbitrary<string> {
 
 const anyInput = fc.oneof(fc.string(), fc.json(), fc.constantFrom(...samples).chain(mutated));
 
-function onlyParseFailed(fn: (s: string) => unknown) {
-  fc.assert(
-    fc.property(anyInput, (text) => {
-      try {
-        fn(text);
-      } catch (err) {
-        if (!(err instanceof KeelsonError) || err.code !== 'PARSE_FAILED') throw err;
-      }
-    }),
-    { numRuns: 300 },
-  );
-}
+const onlyParseFailed = (fn: (s: string) => unknown) => expectOnlyParseFailed(fn, anyInput);
 
 describe('driver parsers on arbitrary and mutated input', () => {
   it('parseNvidiaVersion', () => onlyParseFailed(parseNvidiaVersion));

@@ -3,6 +3,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KeelsonError } from '../../core/errors.ts';
+import { expectOnlyParseFailed } from '../../test/helpers/parse-fuzz.ts';
 import {
   mountOf,
   parseChronyTracking,
@@ -39,18 +40,7 @@ function mutated(base: string): fc.Arbitrary<string> {
 
 const anyInput = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.constantFrom(...samples).chain(mutated));
 
-function onlyParseFailed(fn: (s: string) => unknown) {
-  fc.assert(
-    fc.property(anyInput, (text) => {
-      try {
-        fn(text);
-      } catch (err) {
-        if (!(err instanceof KeelsonError) || err.code !== 'PARSE_FAILED') throw err;
-      }
-    }),
-    { numRuns: 300 },
-  );
-}
+const onlyParseFailed = (fn: (s: string) => unknown) => expectOnlyParseFailed(fn, anyInput);
 
 describe('host-hw parsers on arbitrary and mutated input', () => {
   it('parseEdacCount', () => onlyParseFailed(parseEdacCount));

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { KeelsonError } from '../../core/errors.ts';
+import { expectOnlyParseFailed } from '../../test/helpers/parse-fuzz.ts';
 import { nvmeAnalyzers } from './analyzers.ts';
 import { nvmeCliTemperatureC, parseNvmeList, parseSmartLog } from './parse.ts';
 import { parseSmartctlJson, parseSmartctlScan } from './parse-smartctl.ts';
@@ -45,18 +45,7 @@ function mutated(base: string): fc.Arbitrary<string> {
 
 const anyInput = fc.oneof(fc.string(), fc.json(), fc.constantFrom(...samples).chain(mutated));
 
-function onlyKeelsonErrors(fn: (s: string) => unknown) {
-  fc.assert(
-    fc.property(anyInput, (text) => {
-      try {
-        fn(text);
-      } catch (err) {
-        if (!(err instanceof KeelsonError) || err.code !== 'PARSE_FAILED') throw err;
-      }
-    }),
-    { numRuns: 300 },
-  );
-}
+const onlyKeelsonErrors = (fn: (s: string) => unknown) => expectOnlyParseFailed(fn, anyInput);
 
 describe('nvme parsers on arbitrary and mutated input', () => {
   it('parseNvmeList throws nothing but PARSE_FAILED', () => onlyKeelsonErrors(parseNvmeList));
