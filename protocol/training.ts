@@ -25,5 +25,8 @@ export const trainingSummarySchema = z.object({
   hung: z.boolean().optional(),
   /** The newest finite loss reported on this node (NaN/Inf are findings, not points). */
   loss: z.number().optional(),
+  /** The job's latest restart from a checkpoint on this node: the checkpoint's step, and when it was reported. */
+  restoredFrom: z.number().int().nonnegative().optional(),
+  restoredAt: z.number().int().nonnegative().optional(),
 });
 export type TrainingSummary = z.infer<typeof trainingSummarySchema>;

@@ -44,6 +44,8 @@ export interface JobView {
   losses: readonly LossPoint[];
   /** Megatron reported NaN iterations in the latest report. */
   nanIterations: number;
+  /** The latest restart from a checkpoint a rank reported: the checkpoint's step and when. */
+  restored?: { step: number; at: number };
 }
 
 export interface JobStateOptions {
@@ -65,6 +67,7 @@ export class JobState {
   private lossSeq = 0;
   private world: number | undefined;
   private nanIterations = 0;
+  private restored: { step: number; at: number } | undefined;
   private readonly historySize: number;
   private readonly lossHistorySize: number;
 
@@ -89,6 +92,8 @@ export class JobState {
     if (!r || s.step >= r.lastStep) {
       this.ranks.set(s.rank, { rank: s.rank, lastStep: s.step, lastAt: at, ...(s.node ? { node: s.node } : {}) });
     }
+    // Every rank says which checkpoint it loaded; the first to say so dates the restart.
+    if (s.restoredFrom !== undefined && this.restored?.step !== s.restoredFrom) this.restored = { step: s.restoredFrom, at };
     const last = this.progress[this.progress.length - 1];
     if (last === undefined || s.step > last.step) {
       this.progress.push({ step: s.step, at, ...(s.stepMs !== undefined ? { stepMs: s.stepMs } : {}) });
@@ -138,6 +143,7 @@ export class JobState {
       ...(this.world !== undefined ? { world: this.world } : {}),
       losses: this.losses,
       nanIterations: this.nanIterations,
+      ...(this.restored ? { restored: { ...this.restored } } : {}),
     };
   }
 }

@@ -25,6 +25,10 @@ export function summarizeJob(node: string, v: JobView, window: number, hung: boo
   if (v.world !== undefined) s.world = v.world;
   if (times.length > 0) s.stepTimeMs = median(times);
   if (hung) s.hung = true;
+  if (v.restored) {
+    s.restoredFrom = v.restored.step;
+    s.restoredAt = Math.round(v.restored.at);
+  }
   for (let i = v.losses.length - 1; i >= 0; i--) {
     const l = v.losses[i]!.loss;
     if (Number.isFinite(l)) {

@@ -41,6 +41,8 @@ export const rankReportSchema = z.object({
   ts: z.number().nonnegative().optional(),
   /** Time the rank spent on this step (ideally compute only, without waiting in collectives), ms. */
   stepMs: z.number().nonnegative().max(1e10).optional(),
+  /** The rank (re)started from the checkpoint of this step (reported once, with its first step after loading). */
+  restoredFrom: z.number().int().min(0).max(1e15).optional(),
 });
 export type RankReport = z.infer<typeof rankReportSchema>;
 

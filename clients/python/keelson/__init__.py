@@ -35,10 +35,16 @@ def configure(**kwargs) -> Client:
         return _default
 
 
-def report(step, loss=None, tokens=None, samples=None, step_ms=None, phase=None) -> bool:
-    """Report one training step to the local agent. Returns False (never raises) when dropped."""
+def report(step, loss=None, tokens=None, samples=None, step_ms=None, phase=None, restored_from=None) -> bool:
+    """Report one training step to the local agent. Returns False (never raises) when dropped.
+
+    Pass `restored_from=<checkpoint step>` with the first step after loading a checkpoint: the
+    collector dates the recovery and counts the steps redone since that checkpoint.
+    """
     try:
-        return get_client().report(step, loss=loss, tokens=tokens, samples=samples, step_ms=step_ms, phase=phase)
+        return get_client().report(
+            step, loss=loss, tokens=tokens, samples=samples, step_ms=step_ms, phase=phase, restored_from=restored_from
+        )
     except Exception:
         return False
 

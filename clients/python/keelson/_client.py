@@ -68,7 +68,7 @@ class Client:
 
     # ---- public API ----
 
-    def report(self, step, loss=None, tokens=None, samples=None, step_ms=None, phase=None) -> bool:
+    def report(self, step, loss=None, tokens=None, samples=None, step_ms=None, phase=None, restored_from=None) -> bool:
         """Report one step. Returns True when handed to the agent, False when dropped. Never raises."""
         try:
             if not self.enabled:
@@ -76,6 +76,10 @@ class Client:
             step = int(step)
             if step < 0:
                 return False
+            if restored_from is not None:
+                restored_from = int(restored_from)
+                if restored_from < 0:
+                    return False
             self.last_step = step
             rec = {"job": self.job, "rank": self.rank, "step": step, "ts": int(time.time() * 1000)}
             if self.world is not None:
@@ -90,6 +94,8 @@ class Client:
                 rec["samples"] = float(samples)
             if step_ms is not None:
                 rec["stepMs"] = float(step_ms)
+            if restored_from is not None:
+                rec["restoredFrom"] = restored_from
             if phase is not None:
                 if phase not in PHASES:
                     return False

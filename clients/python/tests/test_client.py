@@ -103,11 +103,14 @@ class SocketTest(unittest.TestCase):
         try:
             c = Client(socket_path=self.path, job="j1", rank=2, world=4, node="n1", env={})
             self.assertTrue(c.report(1, loss=2.5, tokens=4096))
-            self.assertTrue(c.report(2, loss=float("nan"), step_ms=812.5))
+            self.assertTrue(c.report(2, loss=float("nan"), step_ms=812.5, restored_from=1))
+            self.assertFalse(c.report(3, restored_from=-1))
             with c.phase("checkpoint"):
                 pass
             lines = srv.wait(4)
             self.assertEqual(len(lines), 4)
+            self.assertEqual(lines[1]["restoredFrom"], 1)
+            self.assertNotIn("restoredFrom", lines[0])
             self.assertEqual({k: lines[0][k] for k in ("job", "rank", "world", "node", "step", "loss", "tokens")},
                              {"job": "j1", "rank": 2, "world": 4, "node": "n1", "step": 1, "loss": 2.5, "tokens": 4096.0})
             self.assertEqual(lines[1]["loss"], "nan")
