@@ -1,4 +1,7 @@
-/** The operator commands: `nodes`, `isolate`, `release`, `breaker`, `approve`, `audit` against a collector. */
+/**
+ * The operator commands against a collector: `nodes`, `isolate`, `release`, `breaker`, `approve`,
+ * `audit`, and the stability figures: `incidents`, `report`.
+ */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DEFAULT_COLLECTOR_PORT } from '../collector/config.ts';
@@ -13,6 +16,7 @@ import {
 } from '../collector/isolation/cli-client.ts';
 import { KeelsonError } from '../core/errors.ts';
 import { stdio } from './common.ts';
+import { incidentsCommand, reportCommand } from './incidents.ts';
 
 export function operatorOptions(opts: {
   collector?: string;
@@ -87,5 +91,25 @@ export function registerOperatorCommands(program: Command): void {
         { ...operatorOptions(opts), node: opts.node, kind: opts.kind, since: opts.since, limit: opts.limit },
         stdio,
       );
+    });
+
+  program
+    .command('incidents')
+    .description('list incidents: first evidence, culprit, category, MTTD/MTTI/MTTR, lost time')
+    .option('--collector <url>', 'collector URL (default http://127.0.0.1:7300, env KEELSON_COLLECTOR_HTTP)')
+    .option('--since <when>', '7d, 24h, 30m, 90s, an ISO date or epoch ms (default: all kept)')
+    .option('--status <status>', 'open | mitigated | recovered | active')
+    .option('--json', 'print the API’s JSON')
+    .action(async (opts: { collector?: string; since?: string; status?: string; json?: boolean }) => {
+      process.exitCode = await incidentsCommand({ ...opts, collector: operatorOptions(opts).url }, stdio);
+    });
+  program
+    .command('report')
+    .description('postmortem summary: MTBF, MTTD/MTTI/MTTR, goodput, lost time, failure mix vs Llama 3')
+    .option('--collector <url>', 'collector URL (default http://127.0.0.1:7300, env KEELSON_COLLECTOR_HTTP)')
+    .option('--since <when>', 'window start: 7d, 24h, an ISO date or epoch ms', '7d')
+    .option('--format <format>', 'md | text', 'md')
+    .action(async (opts: { collector?: string; since: string; format: string }) => {
+      process.exitCode = await reportCommand({ ...opts, collector: operatorOptions(opts).url }, stdio);
     });
 }

@@ -24,6 +24,9 @@ import type { CollectorConfig } from './config.ts';
 import { createDashboard, type Dashboard } from './dashboard/dashboard.ts';
 import { Fleet, type FleetFindingEvent } from './fleet.ts';
 import { handleApi } from './http-api.ts';
+import { registerIncidentMetrics } from './incidents/metrics.ts';
+import { handleIncidentsApi } from './incidents/routes.ts';
+import { IncidentService } from './incidents/service.ts';
 import { createIsolationEngine } from './isolation/config.ts';
 import type { IsolationEngine } from './isolation/engine.ts';
 import { handleIsolationApi } from './isolation/routes.ts';
@@ -69,6 +72,8 @@ export class CollectorDaemon {
   /** Network-test campaigns. */
   private readonly netTests: NetTestService;
   private readonly campaigns: SqliteCampaignStore;
+  /** Incidents and the stability figures (MTBF, MTTD, MTTI, MTTR, goodput). */
+  readonly incidents: IncidentService;
 
   constructor(private readonly d: CollectorDeps) {
     const c = d.config;
@@ -102,9 +107,19 @@ export class CollectorDaemon {
       registry: this.metrics.registry,
       log: d.log,
       fleetSize: () => this.fleet.listNodes().length,
-      jobOfNode: (node) => this.fleet.nodeDetail(node)?.node.labels.job,
+      // The job it reports training for; the `job` label for nodes whose trainers do not report.
+      jobOfNode: (node) =>
+        this.fleet.trainingJobOf(node, d.clock.now()) ?? this.fleet.nodeDetail(node)?.node.labels.job,
       agentRestart: this.commands,
     });
+    // Before the isolation engine's listener: an isolation finds the incident its finding opened.
+    this.incidents = new IncidentService(this.store.database(), d.clock, moduleLogger(d.log, 'incidents'));
+    this.incidents.attach(this.fleet, this.isolation);
+    registerIncidentMetrics(
+      this.metrics.registry,
+      () => this.incidents.rolling(),
+      () => d.clock.now(),
+    );
     const now = d.clock.now();
     for (const n of this.fleet.listNodes()) this.isolation.seed(n.id, this.fleet.nodeDetail(n.id)?.findings ?? [], now);
     this.fleet.on('finding', (e: FleetFindingEvent) => {
@@ -191,6 +206,7 @@ export class CollectorDaemon {
     });
     this.wss.close();
     this.batcher.flush();
+    this.incidents.close();
     this.store.close();
     this.log.info('collector stopped');
   }
@@ -199,6 +215,14 @@ export class CollectorDaemon {
     try {
       if (await this.dashboard.handle(req, res)) return;
       if (await this.handleCommandRoute(req, res)) return;
+      if (
+        await handleIncidentsApi(req, res, {
+          store: this.incidents.store,
+          stats: (since, now) => this.incidents.stats(since, now),
+          now: () => this.d.clock.now(),
+        })
+      )
+        return;
       if (
         await handleNetTestApi(req, res, {
           service: this.netTests,

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import { type Finding, findingKey } from '../core/finding.ts';
 import type { Logger } from '../core/logger.ts';
 import type { CkptState } from '../protocol/checkpoint.ts';
+import type { TrainingSummary } from '../protocol/training.ts';
 import type {
   FindingChange,
   Hello,
@@ -76,6 +77,20 @@ export interface FleetCommandResult {
   ok: boolean;
   error?: string;
   result?: unknown;
+}
+
+/** Emitted as 'training' for every training summary a node sends (not sequenced). */
+export interface FleetTrainingEvent {
+  node: string;
+  summary: TrainingSummary;
+  at: number;
+}
+
+/** Emitted as 'ckpt-state' for every checkpoint state a node sends (not sequenced). */
+export interface FleetCkptStateEvent {
+  node: string;
+  state: CkptState;
+  at: number;
 }
 
 /** Emitted as 'node' when a node comes online, goes offline or is lost. */
@@ -326,9 +341,22 @@ export class Fleet extends EventEmitter {
     return nodes.filter((n) => busy.has(n));
   }
 
+  /** The training job a node reported most recently (within `withinMs`), if any. */
+  trainingJobOf(node: string, now: number, withinMs = 10 * 60_000): string | undefined {
+    let best: { job: string; at: number } | undefined;
+    for (const j of this.jobHistory.all()) {
+      const s = j.nodes[node];
+      if (s && now - s.latest.receivedAt < withinMs && (!best || s.latest.receivedAt > best.at)) {
+        best = { job: j.job, at: s.latest.receivedAt };
+      }
+    }
+    return best?.job;
+  }
+
   /** A node's checkpoint state (not sequenced: the newest one is what counts). */
   ingestCheckpointState(nodeId: string, state: CkptState, now: number): void {
     this.checkpointStates.set(nodeId, { state, at: now });
+    this.emit('ckpt-state', { node: nodeId, state, at: now } satisfies FleetCkptStateEvent);
   }
 
   /** A node's per-job training summary (not sequenced: the newest one is what counts). */
@@ -336,6 +364,7 @@ export class Fleet extends EventEmitter {
     const { v: _v, ts: _ts, type: _type, ...summary } = msg;
     this.jobs.ingest(nodeId, { ...summary, node: nodeId }, now);
     this.jobHistory.add(nodeId, summary, now);
+    this.emit('training', { node: nodeId, summary: { ...summary, node: nodeId }, at: now } satisfies FleetTrainingEvent);
   }
 
   /** Apply the job analyzer's verdicts as collector-owned findings: what it no longer says clears. */

@@ -93,7 +93,8 @@ export class JobState {
       this.ranks.set(s.rank, { rank: s.rank, lastStep: s.step, lastAt: at, ...(s.node ? { node: s.node } : {}) });
     }
     // Every rank says which checkpoint it loaded; the first to say so dates the restart.
-    if (s.restoredFrom !== undefined && this.restored?.step !== s.restoredFrom) this.restored = { step: s.restoredFrom, at };
+    if (s.restoredFrom !== undefined && this.restored?.step !== s.restoredFrom)
+      this.restored = { step: s.restoredFrom, at };
     const last = this.progress[this.progress.length - 1];
     if (last === undefined || s.step > last.step) {
       this.progress.push({ step: s.step, at, ...(s.stepMs !== undefined ? { stepMs: s.stepMs } : {}) });

@@ -1,7 +1,10 @@
 // The dashboard's entry: the live tile feed, the hash router (#/, #/node/<id>, #/jobs,
-// #/job/<id>, #/isolation), the header (navigation, live status, operator token).
+// #/job/<id>, #/isolation, #/incidents, #/incident/<id>), the header (navigation, live
+// status, operator token).
 import { getToken } from './api.js';
 import { mountFleet } from './fleet-view.js';
+import { incidentRoute } from './incidents-model.js';
+import { mountIncident, mountIncidents } from './incidents-view.js';
 import { mountIsolation } from './isolation-view.js';
 import { mountJob, mountJobs } from './job-view.js';
 import { LiveTiles } from './live.js';
@@ -9,8 +12,24 @@ import { parseRoute } from './model.js';
 import { mountNode } from './node-view.js';
 import { askToken, clearToken } from './token.js';
 
-const VIEWS = { fleet: mountFleet, node: mountNode, jobs: mountJobs, job: mountJob, isolation: mountIsolation };
-const TITLES = { fleet: 'Fleet', node: 'Node', jobs: 'Jobs', job: 'Job', isolation: 'Isolation' };
+const VIEWS = {
+  fleet: mountFleet,
+  node: mountNode,
+  jobs: mountJobs,
+  job: mountJob,
+  isolation: mountIsolation,
+  incidents: mountIncidents,
+  incident: mountIncident,
+};
+const TITLES = {
+  fleet: 'Fleet',
+  node: 'Node',
+  jobs: 'Jobs',
+  job: 'Job',
+  isolation: 'Isolation',
+  incidents: 'Incidents',
+  incident: 'Incident',
+};
 
 const live = new LiveTiles();
 const main = document.getElementById('main');
@@ -31,11 +50,14 @@ document.addEventListener('keelson-token', showTokenState);
 showTokenState();
 
 function route() {
-  const r = parseRoute(location.hash);
+  const r = incidentRoute(location.hash) ?? parseRoute(location.hash);
   current?.unmount?.();
   main.replaceChildren();
   for (const a of document.querySelectorAll('header nav a')) {
-    const active = a.dataset.view === r.view || (a.dataset.view === 'jobs' && r.view === 'job');
+    const active =
+      a.dataset.view === r.view ||
+      (a.dataset.view === 'jobs' && r.view === 'job') ||
+      (a.dataset.view === 'incidents' && r.view === 'incident');
     if (active) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
