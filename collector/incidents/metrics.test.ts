@@ -55,7 +55,7 @@ describe('incident metrics', () => {
     expect(text).toContain('keelson_mttr_seconds{window="7d"} 30');
     expect(text).toContain('keelson_incident_lost_seconds{window="7d",part="recompute"} 10');
     expect(text).toContain('keelson_incident_lost_seconds{window="7d",part="total"} 40');
-    expect(text).toContain('keelson_job_goodput_ratio{window="7d",job="j"} 0.6');
+    expect(text).toContain('keelson_job_goodput_ratio{window="7d",training_job="j"} 0.6');
     expect(text).toContain('keelson_incidents_open{window="7d"} 0');
   });
 });

@@ -19,55 +19,91 @@ export function registerIncidentMetrics(
     if (!cached || Math.abs(t - cached.at) > 1000) cached = { at: t, s: stats() };
     return cached.s;
   };
-  const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge, s: StabilityStats) => void) => {
-    const g: Gauge = new Gauge({
-      name,
-      help,
-      labelNames: ['window', ...labelNames],
-      registers: [registry],
-      collect() {
-        g.reset();
-        fill(g, get());
-      },
-    });
-  };
   const w = { window: windowLabel };
-  gauge(
-    'keelson_incidents',
-    'Incidents whose first evidence falls in the window, by root-cause category.',
-    ['category'],
-    (g, s) => {
-      for (const [category, n] of Object.entries(s.byCategory)) g.set({ ...w, category }, n);
+  const seconds = (ms: number | undefined) => (ms === undefined ? Number.NaN : ms / 1000);
+  const byCategory: Gauge = new Gauge({
+    name: 'keelson_incidents',
+    help: 'Incidents whose first evidence falls in the window, by root-cause category.',
+    labelNames: ['window', 'category'],
+    registers: [registry],
+    collect() {
+      for (const [category, n] of Object.entries(get().byCategory)) byCategory.set({ ...w, category }, n);
     },
-  );
-  gauge('keelson_incidents_open', 'Incidents of the window not yet recovered.', [], (g, s) => g.set(w, s.open));
-  gauge('keelson_mtbf_seconds', 'Mean time between failures over the window, fleet-wide.', [], (g, s) => {
-    if (s.mtbf.fleet !== undefined) g.set(w, s.mtbf.fleet / 1000);
   });
-  for (const [name, key, what] of [
-    ['keelson_mttd_seconds', 'mttd', 'detect (first evidence → detected)'],
-    ['keelson_mtti_seconds', 'mtti', 'identify the culprit (detected → identified)'],
-    ['keelson_mttr_seconds', 'mttr', 'recover (first evidence → training progressing again)'],
-  ] as const) {
-    gauge(name, `Mean time to ${what} over the window.`, [], (g, s) => {
-      const v = s[key];
-      if (v !== undefined) g.set(w, v / 1000);
-    });
-  }
-  gauge(
-    'keelson_incident_lost_seconds',
-    'Training time lost in recovered incidents of the window, by part.',
-    ['part'],
-    (g, s) => {
+  const open: Gauge = new Gauge({
+    name: 'keelson_incidents_open',
+    help: 'Incidents of the window not yet recovered.',
+    labelNames: ['window'],
+    registers: [registry],
+    collect() {
+      open.set(w, get().open);
+    },
+  });
+  const mtbf: Gauge = new Gauge({
+    name: 'keelson_mtbf_seconds',
+    help: 'Mean time between failures over the window, fleet-wide (NaN with no incident).',
+    labelNames: ['window'],
+    registers: [registry],
+    collect() {
+      mtbf.set(w, seconds(get().mtbf.fleet));
+    },
+  });
+  const mttd: Gauge = new Gauge({
+    name: 'keelson_mttd_seconds',
+    help: 'Mean time to detect (first evidence → detected) over the window.',
+    labelNames: ['window'],
+    registers: [registry],
+    collect() {
+      mttd.set(w, seconds(get().mttd));
+    },
+  });
+  const mtti: Gauge = new Gauge({
+    name: 'keelson_mtti_seconds',
+    help: 'Mean time to identify the culprit (detected → identified) over the window.',
+    labelNames: ['window'],
+    registers: [registry],
+    collect() {
+      mtti.set(w, seconds(get().mtti));
+    },
+  });
+  const mttr: Gauge = new Gauge({
+    name: 'keelson_mttr_seconds',
+    help: 'Mean time to recover (first evidence → training progressing again) over the window.',
+    labelNames: ['window'],
+    registers: [registry],
+    collect() {
+      mttr.set(w, seconds(get().mttr));
+    },
+  });
+  const lost: Gauge = new Gauge({
+    name: 'keelson_incident_lost_seconds',
+    help: 'Training time lost in recovered incidents of the window, by part.',
+    labelNames: ['window', 'part'],
+    registers: [registry],
+    collect() {
+      const l = get().lost;
       for (const part of ['detection', 'identification', 'recovery', 'recompute', 'slowdown', 'total'] as const) {
-        g.set({ ...w, part }, s.lost[part] / 1000);
+        lost.set({ ...w, part }, l[part] / 1000);
       }
     },
-  );
-  gauge('keelson_incident_lost_gpu_hours', 'GPU-hours lost in recovered incidents of the window.', [], (g, s) =>
-    g.set(w, s.lost.gpuHours),
-  );
-  gauge('keelson_job_goodput_ratio', 'Productive share of each job’s GPU time over the window.', ['job'], (g, s) => {
-    for (const j of s.goodput) g.set({ ...w, job: j.job }, j.goodput);
+  });
+  const gpuHours: Gauge = new Gauge({
+    name: 'keelson_incident_lost_gpu_hours',
+    help: 'GPU-hours lost in recovered incidents of the window.',
+    labelNames: ['window'],
+    registers: [registry],
+    collect() {
+      gpuHours.set(w, get().lost.gpuHours);
+    },
+  });
+  const goodput: Gauge = new Gauge({
+    name: 'keelson_job_goodput_ratio',
+    help: 'Productive share of each job’s GPU time over the window.',
+    labelNames: ['window', 'training_job'],
+    registers: [registry],
+    collect() {
+      goodput.reset();
+      for (const j of get().goodput) goodput.set({ ...w, training_job: j.job }, j.goodput);
+    },
   });
 }
