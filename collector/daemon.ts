@@ -111,6 +111,7 @@ export class CollectorDaemon {
       jobOfNode: (node) =>
         this.fleet.trainingJobOf(node, d.clock.now()) ?? this.fleet.nodeDetail(node)?.node.labels.job,
       agentRestart: this.commands,
+      clock: d.clock,
     });
     // Before the isolation engine's listener: an isolation finds the incident its finding opened.
     this.incidents = new IncidentService(this.store.database(), d.clock, moduleLogger(d.log, 'incidents'));

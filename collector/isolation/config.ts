@@ -8,6 +8,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type Database from 'better-sqlite3';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
+import type { Clock } from '../../core/clock.ts';
 import { KeelsonError } from '../../core/errors.ts';
 import { SEVERITIES } from '../../core/finding.ts';
 import { type Logger, moduleLogger } from '../../core/logger.ts';
@@ -116,6 +117,8 @@ export interface IsolationDeps {
   agentRestart?: Pick<CommandDispatcher, 'run'>;
   /** Extra actuators (tests, a site's own scheduler). */
   actuators?: NodeActuator[];
+  /** The collector's clock: audit times, isolation times (default the system clock). */
+  clock?: Clock;
 }
 
 function readSecret(file: string): string {
@@ -235,6 +238,7 @@ export function createIsolationEngine(cfg: IsolationConfig, deps: IsolationDeps)
     ...(deps.latestCheckpointStep ? { latestCheckpointStep: deps.latestCheckpointStep } : {}),
     ...(deps.jobOfNode ? { jobOfNode: deps.jobOfNode } : {}),
     ...(deps.fleetSize ? { fleetSize: deps.fleetSize } : {}),
+    ...(deps.clock ? { clock: deps.clock } : {}),
     audit: new AuditLog(deps.db, cfg.auditFile ?? `${deps.dataDir}/isolation-audit.jsonl`),
     state: new IsolationStateStore(deps.db),
     metrics,

@@ -251,6 +251,32 @@ describe('IsolationEngine', () => {
     expect(engine.audit({ what: 'reschedule-job' })[0]!.detail).toMatchObject({ checkpointStep: 12_000 });
   });
 
+  it('a hang re-reported every tick is one fault: one local restart, no isolation', async () => {
+    const restarts: RestartRequest[] = [];
+    const { engine, actuator } = setup({
+      restartHook: { restartLocal: async (r) => void restarts.push(r), rescheduleJob: async () => {} },
+    });
+    const hang: Finding = {
+      code: 'train.hang',
+      component: 'job:llama',
+      severity: 'degraded',
+      action: 'restart-job',
+      kind: 'condition',
+      message: 'no progress for 6.5 s',
+      evidence: 'last step 120',
+      firstSeen: T0,
+      lastSeen: T0,
+      count: 1,
+    };
+    await engine.onFindingChange('gpu05', { change: 'opened', finding: hang }, T0);
+    for (let i = 1; i <= 5; i++) {
+      const again = { ...hang, message: `no progress for ${6.5 + i} s`, lastSeen: T0 + i * 1000, count: 1 + i };
+      await engine.onFindingChange('gpu05', { change: 'updated', finding: again }, T0 + i * 1000);
+    }
+    expect(restarts.map((r) => r.attempt)).toEqual([1]);
+    expect(actuator.nodes.get('gpu05')).toMatchObject({ isolated: false });
+  });
+
   it('alerts on open, re-sends while active, resolves with endsAt when the finding clears', async () => {
     const { engine, posted } = setup();
     const warn = xid79({ code: 'gpu.ecc.dbe', severity: 'degraded', action: 'reset-gpu' });

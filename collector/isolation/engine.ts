@@ -349,9 +349,11 @@ export class IsolationEngine extends EventEmitter {
       void this.flushAlerts(now);
       return;
     }
-    // A new finding counts once (however many lines the agent folded into it); a repeat counts its new lines.
+    // A new finding counts once (however many lines the agent folded into it); a repeated event
+    // counts its new lines; a condition that persists is the same occurrence however often it
+    // is observed (a hang re-reported every tick must not read as many faults).
     const fresh = change === 'opened' || !prev || prev.firstSeen !== f.firstSeen;
-    const newOccurrences = fresh ? 1 : f.count - prev.count;
+    const newOccurrences = fresh ? 1 : f.kind === 'event' ? f.count - prev.count : 0;
     if (newOccurrences <= 0) {
       void this.flushAlerts(now);
       return;
