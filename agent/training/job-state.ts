@@ -92,15 +92,17 @@ export class JobState {
     if (!r || s.step >= r.lastStep) {
       this.ranks.set(s.rank, { rank: s.rank, lastStep: s.step, lastAt: at, ...(s.node ? { node: s.node } : {}) });
     }
-    // Every rank says which checkpoint it loaded; the first to say so dates the restart.
-    if (s.restoredFrom !== undefined && this.restored?.step !== s.restoredFrom)
-      this.restored = { step: s.restoredFrom, at };
     const last = this.progress[this.progress.length - 1];
+    // A rank that says it loaded a checkpoint the job did not restart from yet: a restart, dated
+    // by the first rank to say so (the others report the same checkpoint after it). A second
+    // restart from the same checkpoint is seen only when far behind, as without the report.
+    const restarted = s.restoredFrom !== undefined && this.restored?.step !== s.restoredFrom;
+    if (restarted) this.restored = { step: s.restoredFrom!, at };
     if (last === undefined || s.step > last.step) {
       this.progress.push({ step: s.step, at, ...(s.stepMs !== undefined ? { stepMs: s.stepMs } : {}) });
       if (this.progress.length > this.historySize) this.progress.shift();
-    } else if (s.step + 2 * this.reportDelta() < last.step) {
-      // Far behind the job: a restart from a checkpoint. Start the history again.
+    } else if (restarted || s.step + 2 * this.reportDelta() < last.step) {
+      // A restart from a checkpoint (said, or far behind the job): start the history again.
       this.progress.length = 0;
       this.progress.push({ step: s.step, at });
       for (const [rank, st] of this.ranks) if (st.lastStep > s.step) this.ranks.delete(rank);

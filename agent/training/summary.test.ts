@@ -23,6 +23,20 @@ describe('summarizeJob', () => {
     expect(sum.restoredFrom).toBe(10);
     expect(sum.restoredAt).toBe(30_000);
     expect(sum.lastStep).toBe(11);
+    // Close behind the job (step 11 after 20 would not be "far behind"), the ranks' word decides.
+    const near = new JobState('j', 0);
+    for (let step = 1; step <= 8; step++) near.add(sample(0, step, step * 1000));
+    near.add(sample(0, 6, 12_000, { restoredFrom: 5 }));
+    expect(summarizeJob('n1', near.view(), 8, false)).toMatchObject({
+      lastStep: 6,
+      lastProgressAt: 12_000,
+      restoredFrom: 5,
+    });
+    near.add(sample(0, 7, 13_000));
+    // A slower rank's first report after the restart comes after a faster rank's second: the same restart.
+    near.add(sample(1, 6, 13_100, { restoredFrom: 5 }));
+    expect(near.view().restored).toEqual({ step: 5, at: 12_000 });
+    expect(summarizeJob('n1', near.view(), 8, false).lastStep).toBe(7);
     // A second restart, from a later checkpoint, replaces it.
     s.add(sample(0, 16, 50_000, { restoredFrom: 15 }));
     expect(summarizeJob('n1', s.view(), 8, false)).toMatchObject({ restoredFrom: 15, restoredAt: 50_000 });

@@ -8,6 +8,7 @@ import type { TrainingSummary } from '../../protocol/training.ts';
 interface NodeTrack {
   lastStep: number;
   lastProgressAt: number;
+  phase: TrainingSummary['phase'];
   stepTimeMs?: number;
   ranks: number;
   world?: number;
@@ -90,10 +91,12 @@ export class JobTrack {
     return world || ranks || this.storedGpus;
   }
 
-  /** Whether `node` reported this job recently. */
-  runsOn(node: string, now: number): boolean {
+  /** When `node` last advanced this job, if it reported it recently and not as idle (stopped). */
+  activeOn(node: string, now: number): number | undefined {
     const n = this.nodes.get(node);
-    return n !== undefined && now - n.receivedAt <= NODE_JOB_TTL_MS;
+    return n !== undefined && n.phase !== 'idle' && now - n.receivedAt <= NODE_JOB_TTL_MS
+      ? n.lastProgressAt
+      : undefined;
   }
 
   /** Take one node's summary. */
@@ -116,12 +119,14 @@ export class JobTrack {
     this.nodes.set(node, {
       lastStep: s.lastStep,
       lastProgressAt: s.lastProgressAt,
+      phase: s.phase,
       ...(s.stepTimeMs !== undefined ? { stepTimeMs: s.stepTimeMs } : {}),
       ranks: s.ranks,
       ...(s.world !== undefined ? { world: s.world } : {}),
       receivedAt: at,
     });
-    this.lastSeen = Math.max(this.lastSeen, at);
+    // A stopped job (its ranks idle) no longer adds wall time to its goodput.
+    if (s.phase !== 'idle') this.lastSeen = Math.max(this.lastSeen, at);
     return change;
   }
 

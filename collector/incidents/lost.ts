@@ -4,11 +4,11 @@ import type { Incident, LostTime } from './types.ts';
 const HOUR_MS = 3_600_000;
 
 /**
- * Split an incident's cost. For a stall: detection (first evidence → detected), identification
- * (→ identified, or → mitigated when never identified), recovery (→ recovered) and recompute
- * (steps redone since the restored checkpoint × step time); total = the three + recompute.
- * For an incident where training went on: total = the straggler's slowdown. `recovered`
- * defaults to `now` for an incident still open (its cost so far).
+ * Split an incident's cost. The moments: detection (first evidence → detected), identification
+ * (→ identified, or → mitigated when never identified), recovery (→ recovered). The training
+ * time lost: the stall (last good step → recovered, when training stopped) + recompute (steps
+ * redone since the restored checkpoint × step time) + slowdown (a straggler's extra step time
+ * while training went on). `recovered` defaults to `now` for an incident still open.
  */
 export function lostTime(i: Incident, now?: number): LostTime {
   const t = i.timeline;
@@ -23,7 +23,8 @@ export function lostTime(i: Incident, now?: number): LostTime {
       : 0;
   const recompute = Math.round(redone * (i.stepTimeMs ?? 0));
   const slowdown = Math.round(i.slowdownMs ?? 0);
-  const total = i.stalled ? Math.max(0, end - t.firstEvidence) + recompute : slowdown;
+  const stall = i.stalled ? Math.max(0, end - (i.lastGoodStepAt ?? t.firstEvidence)) : 0;
+  const total = stall + recompute + slowdown;
   const gpuHours = (total * (i.gpus ?? 0)) / HOUR_MS;
   return { detection, identification, recovery, recompute, slowdown, total, gpuHours };
 }

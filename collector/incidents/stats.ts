@@ -83,7 +83,8 @@ export function stabilityStats(
         incidents: mine.length,
       };
     })
-    .filter((g) => g.wall > 0);
+    .filter((g) => g.wall > 0)
+    .sort((a, b) => a.job.localeCompare(b.job));
   const durations = inWindow.map(incidentTimes);
   const trend: StabilityStats['trend'] = [];
   for (let day = Math.floor(since / DAY_MS) * DAY_MS; day <= until; day += DAY_MS) {

@@ -18,6 +18,7 @@ import { type Finding, findingKey, severityRank } from '../../core/finding.ts';
 import type { CkptState } from '../../protocol/checkpoint.ts';
 import type { TrainingSummary } from '../../protocol/training.ts';
 import type { AuditEntry } from '../isolation/audit-store.ts';
+import { jobOfComponent } from '../isolation/job-flow.ts';
 import { causeOf, rootCause } from './cause.ts';
 import { type JobChange, JobTrack, type RestartSeen } from './job-track.ts';
 import { lostTime } from './lost.ts';
@@ -109,8 +110,8 @@ export class IncidentTracker {
     }
     if (!opensIncident(f)) return;
     if (this.holding(key)) return;
-    const job = this.jobOf(node, at);
-    const i = this.incidentFor(node, job) ?? this.create(node, job, f, at);
+    const job = jobOfComponent(f.component) ?? this.jobOf(node, at);
+    const i = this.incidentFor(node, job) ?? this.create(job, f, at);
     this.join(i, node, key, f, at);
   }
 
@@ -150,7 +151,7 @@ export class IncidentTracker {
         this.mitigate(i, e.ts, 'isolated', e.node, `${e.node} isolated: ${e.why}`);
         const t = i.job ? this.jobs.get(i.job) : undefined;
         // Taking a node out of a running job interrupts the job: it must restart without it.
-        if (t?.runsOn(e.node, e.ts))
+        if (t?.activeOn(e.node, e.ts) !== undefined)
           this.stall(i, { maxStep: t.maxStep, lastProgressAt: t.lastProgressAt, stepTimeMs: t.stepTimeMs() });
         if (!i.stalled && (!i.culprit || i.culprit.node === e.node)) this.recover(i, e.ts, `${e.node} out of service`);
         else this.d.save(i);
@@ -187,11 +188,12 @@ export class IncidentTracker {
     return false;
   }
 
-  /** The job a node runs now, from its recent training summaries. */
+  /** The job a node runs now: of its recent training summaries, the one that last advanced. */
   private jobOf(node: string, at: number): string | undefined {
-    let best: JobTrack | undefined;
+    let best: { job: string; progress: number } | undefined;
     for (const t of this.jobs.values()) {
-      if (t.runsOn(node, at) && (!best || t.lastSeen > best.lastSeen)) best = t;
+      const progress = t.activeOn(node, at);
+      if (progress !== undefined && (!best || progress > best.progress)) best = { job: t.job, progress };
     }
     return best?.job;
   }
@@ -201,7 +203,7 @@ export class IncidentTracker {
     return undefined;
   }
 
-  private create(node: string, job: string | undefined, f: Finding, at: number): Incident {
+  private create(job: string | undefined, f: Finding, at: number): Incident {
     this.number += 1;
     const t = job ? this.jobs.get(job) : undefined;
     const i: Incident = {

@@ -49,8 +49,8 @@ export interface LostTime {
   /** A straggler's extra compute time per step × the steps the job made while it lasted. */
   slowdown: number;
   /**
-   * What the job lost: when training stopped (stalled), the time without progress
-   * (firstEvidence → recovered) + recompute; when it went on, slower, the slowdown.
+   * What the job lost: the stall (last good step → recovered, when training stopped) +
+   * recompute + slowdown.
    */
   total: number;
   /** total × the job's GPUs, in GPU-hours. */

@@ -24,5 +24,6 @@ describe('countJobFault', () => {
     expect(jobOfComponent('job:llama-7b')).toBe('llama-7b');
     expect(jobOfComponent('gpu:3')).toBeUndefined();
     expect(jobOfComponent('job:')).toBeUndefined();
+    expect(jobOfComponent('job:llama-7b/rank:12')).toBe('llama-7b');
   });
 });

@@ -41,9 +41,10 @@ export function countJobFault(
   return { count, verdict: { kind: 'isolate-and-reschedule', failures } };
 }
 
-/** The job of a finding: its component `job:<id>`, else undefined. */
+/** The job of a finding: its component `job:<id>` (or `job:<id>/rank:<n>`), else undefined. */
 export function jobOfComponent(component: string): string | undefined {
-  return component.startsWith('job:') && component.length > 4 ? component.slice(4) : undefined;
+  const m = /^job:([^/]+)/.exec(component);
+  return m?.[1];
 }
 
 export interface RestartRequest {
