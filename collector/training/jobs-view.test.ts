@@ -48,6 +48,17 @@ describe('job views', () => {
     expect(jobSummary(history().get('llm')!, [], T0 + 3_600_000).state).toBe('stopped');
   });
 
+  it('drops a node whose ranks went idle while the others train (replaced after a failure)', () => {
+    const h = history();
+    h.add('n2', { job: 'llm', ranks: 8, lastStep: 19, lastProgressAt: T0 + 95_000, phase: 'idle' }, T0 + 96_000);
+    h.add('n4', { job: 'llm', ranks: 8, lastStep: 20, lastProgressAt: T0 + 100_000, phase: 'train' }, T0 + 100_000);
+    expect(jobSummary(h.get('llm')!, [], T0 + 100_000)).toMatchObject({ nodes: ['n1', 'n3', 'n4'], ranks: 24 });
+    // Every node idle: the job stopped, and its nodes are still listed.
+    const stopped = new JobHistory();
+    stopped.add('a', { job: 'j', ranks: 2, lastStep: 5, lastProgressAt: T0, phase: 'idle' }, T0);
+    expect(jobSummary(stopped.get('j')!, [], T0).nodes).toEqual(['a']);
+  });
+
   it('puts every node on one time axis and names the stragglers', () => {
     const d = jobDetail(history().get('llm')!, [straggler], T0 + 100_000);
     expect(d.stepTimes.series.map((s) => s.node)).toEqual(['n1', 'n2', 'n3']);

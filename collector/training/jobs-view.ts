@@ -32,10 +32,20 @@ function jobState(series: JobSeries, findings: readonly JobFindingRef[], now: nu
   return now - last > STOPPED_AFTER_MS ? 'stopped' : 'running';
 }
 
+/**
+ * The nodes that run the job now: a node whose ranks went idle while others still train left it
+ * (replaced after a failure); when every node is idle the job stopped and all are listed.
+ */
+export function currentNodes(series: JobSeries): string[] {
+  const all = Object.entries(series.nodes);
+  const training = all.filter(([, n]) => n.latest.phase !== 'idle');
+  return (training.length ? training : all).map(([id]) => id).sort();
+}
+
 /** One row of `GET /api/jobs`. */
 export function jobSummary(series: JobSeries, findings: readonly JobFindingRef[], now: number) {
-  const nodes = Object.keys(series.nodes).sort();
-  const latest = Object.values(series.nodes).map((n) => n.latest);
+  const nodes = currentNodes(series);
+  const latest = nodes.map((id) => series.nodes[id]!.latest);
   const times = latest.map((l) => l.stepTimeMs).filter((x): x is number => x !== undefined);
   return {
     id: series.job,
