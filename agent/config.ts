@@ -138,7 +138,6 @@ export const agentConfigSchema = z
   .strict();
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
-export type ExecCheckConfig = AgentConfig['checks'][number];
 
 /** Environment variables the agent reads, and the key each sets. */
 export const AGENT_ENV = {

@@ -49,7 +49,6 @@ export const shardSchema = z.object({
 export type Shard = z.infer<typeof shardSchema>;
 /** A shard whose checksum is known (tiers and manifests always carry it). */
 export const summedShardSchema = shardSchema.required({ crc32: true });
-export type SummedShard = z.infer<typeof summedShardSchema>;
 
 /** The commit record of one shm slot; written last so a torn slot is never read as complete. */
 export const slotRecordSchema = z.object({

@@ -195,19 +195,28 @@ export type WireFinding = z.infer<typeof findingSchema>;
 export type ProbeStatus = z.infer<typeof probeStatusSchema>;
 export type MetricSampleMsg = z.infer<typeof metricSampleSchema>;
 export type Hello = z.infer<typeof helloSchema>;
+/** @public A wire message's type (for clients of the protocol). */
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
+/** @public A wire message's type (for clients of the protocol). */
 export type Snapshot = z.infer<typeof snapshotSchema>;
 export type FindingChange = z.infer<typeof findingChangeSchema>;
+/** @public A wire message's type (for clients of the protocol). */
 export type FindingsMsg = z.infer<typeof findingsSchema>;
 export type MetricsMsg = z.infer<typeof metricsSchema>;
+/** @public A wire message's type (for clients of the protocol). */
 export type CommandResult = z.infer<typeof commandResultSchema>;
 export type TrainingMsg = z.infer<typeof trainingSchema>;
+/** @public A wire message's type (for clients of the protocol). */
 export type CkptStateMsg = z.infer<typeof ckptStateMessageSchema>;
+/** @public A wire message's type (for clients of the protocol). */
 export type CkptDurableMsg = z.infer<typeof ckptDurableSchema>;
 export type CkptCommittedMsg = z.infer<typeof ckptCommittedSchema>;
+/** @public A wire message's type (for clients of the protocol). */
 export type Welcome = z.infer<typeof welcomeSchema>;
+/** @public A wire message's type (for clients of the protocol). */
 export type Ack = z.infer<typeof ackSchema>;
 export type Command = z.infer<typeof commandSchema>;
+/** @public A wire message's type (for clients of the protocol). */
 export type ErrorMsg = z.infer<typeof errorSchema>;
 export type AgentMessage = z.infer<typeof agentMessageSchema>;
 export type CollectorMessage = z.infer<typeof collectorMessageSchema>;

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../core/clock.ts';
+import { ckptCommittedSchema, ckptDurableSchema } from '../../protocol/messages.ts';
 import { GlobalCommitter } from './commit.ts';
-import { ckptCommittedSchema, ckptDurableSchema } from './messages.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -16,6 +16,7 @@ const report = (node: string, tier: string, ranks: number[], step = 4) =>
     v: 1,
     ts: 1,
     type: 'ckpt-durable',
+    seq: 1,
     job: 'job',
     step,
     node,

@@ -22,7 +22,6 @@ export const POLICY_ACTIONS = [
   'inspect-hardware',
   'escalate',
 ] as const;
-export type PolicyAction = (typeof POLICY_ACTIONS)[number];
 
 /** The repair steps an escalation ladder climbs. */
 export const LADDER_STEPS = ['restart-job', 'reset-gpu', 'reboot', 'inspect-hardware'] as const;

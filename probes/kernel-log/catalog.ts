@@ -5,7 +5,6 @@
 import type { Action, FindingKind, Severity } from '../../core/finding.ts';
 import { type XidCatalogEntry, xidCatalogEntries } from './xid-catalog.generated.ts';
 
-export type { XidCatalogEntry } from './xid-catalog.generated.ts';
 export { xidCatalogEntries } from './xid-catalog.generated.ts';
 
 /** One catalog line, as the docs are generated from. */
