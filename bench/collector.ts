@@ -10,16 +10,20 @@
  *   rssMB           the collector's largest VmRSS while measured
  * Goal: 10,000 agents on this 2-core machine with p99 under 100 ms.
  * Usage: node --import tsx bench/collector.ts -- [--agents 1000] [--seconds 30] [--workers 2]
- *        [--ramp 1000] [--connect-timeout 120] [--profile 1] [--tmpfs 1] [--json]
+ *        [--ramp 1000] [--connect-timeout 120] [--profile 1] [--tmpfs 1] [--main <cli/main.js>] [--keep-profile <file>]
+ *        [--node-args '<flags for the collector's node>'] [--keep-output <file>] [--json]
  *   --tmpfs 1 puts the database on /dev/shm (fsync is free there): what the CPU alone allows.
+ *   --main runs that prebuilt collector instead of compiling this tree (A/B against a baseline build).
+ *   loadGenCpuPercent is this process's CPU (the load generator's threads) in % of one core: on
+ *   2 cores, collector + load generator near 200 % means the figures measure contention.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { stringify } from 'yaml';
 import { freePort } from '../test/helpers/processes.ts';
-import { parseBenchArgs } from './lib/cli-args.ts';
+import { parseBenchArgs, takeTextFlag } from './lib/cli-args.ts';
 import { buildCompiled, REPO_ROOT } from './lib/compiled-build.ts';
 import { hottestFunctions } from './lib/cpu-profile.ts';
 import { latencySummary } from './lib/latency.ts';
@@ -50,7 +54,11 @@ function ask<T>(w: Worker, msg: { type: string }, reply: string): Promise<T> {
 }
 
 async function main(): Promise<void> {
-  const args = parseBenchArgs(process.argv.slice(2), {
+  const { value: prebuilt, rest: argv0 } = takeTextFlag(process.argv.slice(2), 'main');
+  const { value: keepProfile, rest: argv1 } = takeTextFlag(argv0, 'keep-profile');
+  const { value: collectorNodeArgs, rest: argv2 } = takeTextFlag(argv1, 'node-args');
+  const { value: keepOutput, rest: argv } = takeTextFlag(argv2, 'keep-output');
+  const args = parseBenchArgs(argv, {
     agents: 1000,
     seconds: 30,
     workers: 2,
@@ -63,7 +71,7 @@ async function main(): Promise<void> {
   const n = args.numbers;
   const agents = Math.floor(n.agents!);
   const workers = Math.max(1, Math.min(Math.floor(n.workers!), agents));
-  const build = buildCompiled('keelson-bench-collector-');
+  const build = prebuilt ? { main: prebuilt, remove: () => {} } : buildCompiled('keelson-bench-collector-');
   // --tmpfs 1 keeps the database in /dev/shm, where fsync costs nothing: the collector's CPU ceiling
   const dir = mkdtempSync(join(n.tmpfs ? '/dev/shm' : tmpdir(), 'keelson-bench-collector-'));
   const profileDir = join(dir, 'profile');
@@ -72,7 +80,10 @@ async function main(): Promise<void> {
   try {
     const port = await freePort();
     writeFileSync(join(dir, 'collector.yaml'), stringify({ tokens: [TOKEN], log: { level: 'warn' } }));
-    const nodeArgs = n.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+    const nodeArgs = [
+      ...(collectorNodeArgs?.split(/\s+/).filter(Boolean) ?? []),
+      ...(n.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    ];
     if (n.profile) mkdirSync(profileDir);
     collector = new SpawnedProcess(
       process.execPath,
@@ -115,6 +126,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, n.settle! * 1000));
 
     const cpu0 = treeCpuSeconds(c.pid);
+    const loadGen0 = process.cpuUsage();
     const t0 = performance.now();
     for (const w of swarm) w.postMessage({ type: 'measure' });
     let rssMax = 0;
@@ -125,6 +137,7 @@ async function main(): Promise<void> {
     }
     const wall = (performance.now() - t0) / 1000;
     const cpu = treeCpuSeconds(c.pid) - cpu0;
+    const loadGen = process.cpuUsage(loadGen0);
     const results = (
       await Promise.all(swarm.map((w) => ask<{ result: SwarmResult }>(w, { type: 'stop' }, 'result')))
     ).map((r) => r.result);
@@ -147,11 +160,14 @@ async function main(): Promise<void> {
       agents: connected,
       ...latencySummary(all),
       cpuPercent: round((cpu / wall) * 100),
+      // the collector's CPU per message acknowledged in the window: comparable across runs at different rates
+      cpuUsPerMessage: round((cpu * 1e6) / Math.max(1, all.length), 0),
       rssMB: round(rssMax / MB),
       messagesPerSec: round(all.length / wall, 0),
       unacked: sent - acked,
       nodesFreshInState: fresh,
       loadGenMaxTickGapMs: round(Math.max(...results.map((r) => r.maxTickGapMs))),
+      loadGenCpuPercent: round(((loadGen.user + loadGen.system) / 1e6 / wall) * 100),
       seconds: round(wall),
       notes:
         `Latency is send → ack (acked after the message is applied in memory and committed to SQLite). ` +
@@ -163,6 +179,7 @@ async function main(): Promise<void> {
       await c.stop();
       const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
       if (file) {
+        if (keepProfile) copyFileSync(join(profileDir, file), keepProfile);
         const top = hottestFunctions(JSON.parse(readFileSync(join(profileDir, file), 'utf8')), 20, REPO_ROOT);
         note(
           `collector CPU profile, self time:\n${top.map((h) => `  ${String(h.selfPercent).padStart(5)}%  ${h.name}  ${h.where}`).join('\n')}`,
@@ -170,6 +187,7 @@ async function main(): Promise<void> {
       }
     }
     printFigures(figures, args.json);
+    if (keepOutput) writeFileSync(keepOutput, c.output);
   } finally {
     await Promise.all(swarm.map((w) => w.terminate()));
     await collector?.stop();

@@ -112,3 +112,71 @@ describe('ApplyBatcher (group commit)', () => {
     expect(outcomes[1]).toEqual({ ok: true, fresh: true });
   });
 });
+
+describe('metrics through the batcher (samples held compactly)', () => {
+  const metrics = (seq: number, samples: { name: string; value: number; labels?: Record<string, string> }[]) =>
+    ({ v: 1, ts: seq, type: 'metrics', seq, probe: { name: 'gpu', status: 'ok' }, samples }) as SequencedMessage;
+
+  it('shows the newest values, the newest series set, and the probe status', async () => {
+    const { fleet, batcher } = setup();
+    const t = (v: number, gpu = '0') => ({ name: 'gpu_temperature_celsius', value: v, labels: { gpu } });
+    batcher.submit('a', metrics(1, [t(40), t(41, '1'), { name: 'up', value: 1 }]), 1, () => {});
+    await settle();
+    batcher.submit('a', metrics(2, [t(50), t(51, '1'), { name: 'up', value: 0 }]), 2, () => {});
+    await settle();
+    expect(fleet.nodeDetail('a')?.samples).toStrictEqual([t(50), t(51, '1'), { name: 'up', value: 0 }]);
+    // other labels, other names, fewer series: the held set is replaced, not merged
+    batcher.submit('a', metrics(3, [t(60, '7'), { name: 'up', value: 1 }]), 3, () => {});
+    await settle();
+    expect(fleet.nodeDetail('a')?.samples).toStrictEqual([t(60, '7'), { name: 'up', value: 1 }]);
+    batcher.submit(
+      'a',
+      metrics(4, [
+        { name: 'down', value: 1 },
+        { name: 'up', value: 2 },
+      ]),
+      4,
+      () => {},
+    );
+    await settle();
+    expect(fleet.nodeDetail('a')?.samples).toStrictEqual([
+      { name: 'down', value: 1 },
+      { name: 'up', value: 2 },
+    ]);
+    // a replayed (older) message changes nothing
+    batcher.submit('a', metrics(2, [t(99), t(99, '1'), { name: 'up', value: 9 }]), 5, () => {});
+    await settle();
+    expect(fleet.nodeDetail('a')?.samples.map((s) => s.value)).toEqual([1, 2]);
+    expect(fleet.nodeDetail('a')?.probes).toEqual([{ name: 'gpu', status: 'ok' }]);
+  });
+
+  it('refuses the later messages of a node whose earlier message failed in the same batch (no seq skipped)', async () => {
+    const { fleet, batcher } = setup();
+    const outcomes: [string, boolean][] = [];
+    const apply = fleet.apply.bind(fleet);
+    fleet.apply = (node, msg, now) => {
+      if (node === 'a' && msg.seq === 2) throw new Error('savepoint failed');
+      return apply(node, msg, now);
+    };
+    for (const [node, seq] of [
+      ['a', 1],
+      ['a', 2],
+      ['b', 1],
+      ['a', 3],
+    ] as const)
+      batcher.submit(node, findings(seq, `${node}${seq}`), seq, (o) => outcomes.push([`${node}${seq}`, o.ok]));
+    await settle();
+    expect(outcomes).toEqual([
+      ['a1', true],
+      ['a2', false],
+      ['b1', true],
+      ['a3', false],
+    ]);
+    // seq 2 is still expected from a: its replay is applied, not taken for a duplicate
+    fleet.apply = apply;
+    const replay: ApplyOutcome[] = [];
+    batcher.submit('a', findings(2, 'a2'), 9, (o) => replay.push(o));
+    await settle();
+    expect(replay).toEqual([{ ok: true, fresh: true }]);
+  });
+});

@@ -4,6 +4,8 @@
  * acknowledged. Acks still follow the commit, so nothing acknowledged can be lost. When the
  * commit itself fails, the fleet reloads its state from the database, so memory never claims
  * what the disk does not hold, and every message in the batch is refused (the agents replay).
+ * When one message fails alone (its savepoint rolled back), the node's later messages in the
+ * same batch are refused too: applying them would store a seq past the one that was not applied.
  */
 import type { Logger } from '../core/logger.ts';
 import type { SequencedMessage } from '../protocol/messages.ts';
@@ -12,6 +14,9 @@ import type { Store } from './store.ts';
 
 /** What became of one message: applied (fresh) or a duplicate, or an error. */
 export type ApplyOutcome = { ok: true; fresh: boolean } | { ok: false; error: unknown };
+
+const FRESH: ApplyOutcome = Object.freeze({ ok: true, fresh: true });
+const DUPLICATE: ApplyOutcome = Object.freeze({ ok: true, fresh: false });
 
 interface Item {
   nodeId: string;
@@ -50,16 +55,24 @@ export class ApplyBatcher {
     this.queue = [];
     if (!items.length) return;
     this.lastBatchSize = items.length;
-    const outcomes: ApplyOutcome[] = [];
+    const outcomes: ApplyOutcome[] = new Array(items.length);
     this.fleet.beginBatch();
     try {
       this.store.batch(() => {
-        for (const i of items) {
+        let failed: Set<string> | undefined;
+        for (let k = 0; k < items.length; k++) {
+          const i = items[k]!;
+          if (failed?.has(i.nodeId)) {
+            outcomes[k] = { ok: false, error: new Error(`an earlier message of ${i.nodeId} in this batch failed`) };
+            continue;
+          }
           try {
-            outcomes.push({ ok: true, fresh: this.fleet.apply(i.nodeId, i.msg, i.now) });
+            outcomes[k] = this.fleet.apply(i.nodeId, i.msg, i.now) ? FRESH : DUPLICATE;
           } catch (error) {
             // Its own savepoint rolled back; the others in the batch stand.
-            outcomes.push({ ok: false, error });
+            outcomes[k] = { ok: false, error };
+            failed ??= new Set();
+            failed.add(i.nodeId);
           }
         }
       });
@@ -70,6 +83,6 @@ export class ApplyBatcher {
       return;
     }
     this.fleet.flushEvents();
-    for (const [k, i] of items.entries()) i.done(outcomes[k]!);
+    for (let k = 0; k < items.length; k++) items[k]!.done(outcomes[k]!);
   }
 }

@@ -8,7 +8,6 @@ import { EventEmitter } from 'node:events';
 import { type Finding, findingKey } from '../core/finding.ts';
 import type { Logger } from '../core/logger.ts';
 import type { CkptState } from '../protocol/checkpoint.ts';
-import type { TrainingSummary } from '../protocol/training.ts';
 import type {
   FindingChange,
   Hello,
@@ -17,6 +16,7 @@ import type {
   SequencedMessage,
   TrainingMsg,
 } from '../protocol/messages.ts';
+import type { TrainingSummary } from '../protocol/training.ts';
 import { isDuplicate, nodeHealthOf, nodesToMarkLost, reconcileSnapshot } from './reconcile.ts';
 import type { FindingQuery, Store, StoredFinding } from './store.ts';
 import { JobAnalyzer, type JobAnalyzerOptions } from './training/job-analyzer.ts';
@@ -58,8 +58,56 @@ interface NodeEntry {
   probes: ProbeStatus[];
   facts: Record<string, string>;
   /** The latest samples of each probe. */
-  samplesByProbe: Map<string, MetricSampleMsg[]>;
+  samplesByProbe: Map<string, HeldSamples>;
   findings: Map<string, Finding>;
+}
+
+/**
+ * A probe's latest samples, kept compact: the names and labels of the message that set the
+ * shape, and the newest values in a Float64Array. A probe reports the same series run after
+ * run, so a metrics message usually only overwrites numbers and leaves nothing long-lived for
+ * the garbage collector (holding each message's ~100 sample objects for a second promoted them
+ * all to the old generation: at 10,000 agents, major GCs every few seconds).
+ */
+interface HeldSamples {
+  shape: readonly MetricSampleMsg[];
+  values: Float64Array;
+}
+
+function sameLabels(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  let n = 0;
+  for (const k in a) {
+    if (a[k] !== b[k]) return false;
+    n++;
+  }
+  for (const _ in b) n--;
+  return n === 0;
+}
+
+/** Fold `samples` into what is held (in place when the series are the same), or hold them anew. */
+function holdSamples(held: HeldSamples | undefined, samples: readonly MetricSampleMsg[]): HeldSamples {
+  if (held?.shape.length === samples.length) {
+    const { shape, values } = held;
+    let i = 0;
+    for (; i < samples.length; i++) {
+      const s = samples[i]!;
+      const h = shape[i]!;
+      if (h.name !== s.name || !sameLabels(h.labels, s.labels)) break;
+      values[i] = s.value;
+    }
+    if (i === samples.length) return held;
+  }
+  return { shape: samples, values: Float64Array.from(samples, (s) => s.value) };
+}
+
+/** The held samples as messages carry them. */
+function heldSamples(h: HeldSamples): MetricSampleMsg[] {
+  return h.shape.map((s, i) => {
+    const value = h.values[i]!;
+    return s.labels === undefined ? { name: s.name, value } : { name: s.name, value, labels: s.labels };
+  });
 }
 
 /** Emitted as 'finding' for every finding opened, updated or cleared on any node. */
@@ -257,8 +305,9 @@ export class Fleet extends EventEmitter {
             const i = n.probes.findIndex((p) => p.name === probe.name);
             if (i >= 0) n.probes[i] = probe;
             else n.probes.push(probe);
-            n.samplesByProbe.set(probe.name, msg.samples);
-          } else n.samplesByProbe.set('', msg.samples);
+          }
+          const key = probe ? probe.name : '';
+          n.samplesByProbe.set(key, holdSamples(n.samplesByProbe.get(key), msg.samples));
           break;
         }
         case 'ckpt-durable': {
@@ -364,7 +413,11 @@ export class Fleet extends EventEmitter {
     const { v: _v, ts: _ts, type: _type, ...summary } = msg;
     this.jobs.ingest(nodeId, { ...summary, node: nodeId }, now);
     this.jobHistory.add(nodeId, summary, now);
-    this.emit('training', { node: nodeId, summary: { ...summary, node: nodeId }, at: now } satisfies FleetTrainingEvent);
+    this.emit('training', {
+      node: nodeId,
+      summary: { ...summary, node: nodeId },
+      at: now,
+    } satisfies FleetTrainingEvent);
   }
 
   /** Apply the job analyzer's verdicts as collector-owned findings: what it no longer says clears. */
@@ -449,7 +502,7 @@ export class Fleet extends EventEmitter {
       findings: [...n.findings.values()],
       probes: n.probes,
       facts: n.facts,
-      samples: [...n.samplesByProbe.values()].flat(),
+      samples: [...n.samplesByProbe.values()].flatMap(heldSamples),
     };
   }
 

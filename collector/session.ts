@@ -32,6 +32,9 @@ export class AgentSession {
   private timer: NodeJS.Timeout;
   private helloTimer?: NodeJS.Timeout;
   private closed = false;
+  /** The highest seq committed and not yet acknowledged, and whether an ack is already due this turn. */
+  private ackSeq = 0;
+  private ackDue = false;
 
   constructor(
     private readonly ws: WebSocket,
@@ -120,16 +123,30 @@ export class AgentSession {
       this.fleet.ingestCheckpointState(this.nodeId, msg.state, now);
       return;
     }
-    // Applied with the other messages of this event-loop turn in one commit, then acknowledged.
+    // Applied with the other messages of this event-loop turn in one commit, then acknowledged:
+    // one cumulative ack per session for all of its messages that commit together.
     this.batcher.submit(this.nodeId, msg, now, (o) => {
       if (!o.ok) {
+        this.sendAck();
         this.log.error({ err: o.error, node: this.nodeId, seq: msg.seq }, 'failed to store an agent message');
         this.fail('STORE_IO', 'the collector could not store this message');
         return;
       }
       if (!o.fresh) this.metrics.duplicates.inc();
-      this.send({ v: PROTOCOL_VERSION, ts: now, type: 'ack', seq: msg.seq });
+      if (msg.seq > this.ackSeq) this.ackSeq = msg.seq;
+      if (!this.ackDue) {
+        this.ackDue = true;
+        // The batch calls every `done` of its commit synchronously: the ack goes out right after.
+        queueMicrotask(() => this.sendAck());
+      }
     });
+  }
+
+  /** Acknowledge everything committed so far (cumulative), if anything is waiting for it. */
+  private sendAck(): void {
+    if (!this.ackDue) return;
+    this.ackDue = false;
+    if (!this.closed) this.send({ v: PROTOCOL_VERSION, ts: this.clock.now(), type: 'ack', seq: this.ackSeq });
   }
 
   private beat(): void {

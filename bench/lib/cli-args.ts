@@ -34,3 +34,21 @@ export function parseBenchArgs(argv: readonly string[], defaults: Record<string,
   }
   return { json, numbers };
 }
+
+/**
+ * Take one `--name <text>` / `--name=<text>` flag out of `argv` (for the few text options a bench
+ * has, such as a prebuilt entry point to compare against); returns its value and the rest.
+ */
+export function takeTextFlag(argv: readonly string[], name: string): { value?: string; rest: string[] } {
+  const rest: string[] = [];
+  let value: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === `--${name}`) {
+      value = argv[++i];
+      if (value === undefined || value === '') throw new Error(`--${name} needs a value`);
+    } else if (arg.startsWith(`--${name}=`)) value = arg.slice(name.length + 3);
+    else rest.push(arg);
+  }
+  return value === undefined ? { rest } : { value, rest };
+}
