@@ -54,6 +54,32 @@ describe('Fleet with its store', () => {
     expect(fleet.nodeDetail('gpu01')?.node).toMatchObject({ health: 'fatal', findingCounts: { fatal: 1 } });
   });
 
+  it('applies metrics in memory only: no write, while the stored seq stays that of the last durable message', () => {
+    const store = new Store(':memory:');
+    const fleet = new Fleet(store, log);
+    fleet.hello(hello(), 1000);
+    expect(fleet.apply('gpu01', opened(1, f('gpu.xid.79')), 1001)).toBe(true);
+    const changesBefore = store.database().prepare('SELECT total_changes() AS n').get() as { n: number };
+    const metrics = (seq: number, value: number): SequencedMessage => ({
+      v: 1,
+      ts: 1,
+      type: 'metrics',
+      seq,
+      probe: { name: 'gpu', ok: true, lastRunAt: 1002, durationMs: 5 },
+      samples: [{ name: 'gpu_temperature_celsius', value, labels: { gpu: '0' } }],
+    });
+    expect(fleet.apply('gpu01', metrics(2, 61), 1002)).toBe(true);
+    expect(fleet.apply('gpu01', metrics(2, 99), 1003)).toBe(false);
+    expect((store.database().prepare('SELECT total_changes() AS n').get() as { n: number }).n).toBe(changesBefore.n);
+    expect(store.nodes()[0]!.lastSeq).toBe(1);
+    expect(fleet.nodeDetail('gpu01')?.samples).toEqual([
+      { name: 'gpu_temperature_celsius', value: 61, labels: { gpu: '0' } },
+    ]);
+    // The next durable message stores its own (later) seq.
+    expect(fleet.apply('gpu01', opened(3, f('gpu.xid.48')), 1004)).toBe(true);
+    expect(store.nodes()[0]!.lastSeq).toBe(3);
+  });
+
   it('remembers the last seq per epoch across a restart, and restarts numbering for a new epoch', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'keelson-store-')), 'k.db');
     const s1 = new Store(path);
