@@ -170,7 +170,7 @@ async function main(): Promise<void> {
       loadGenCpuPercent: round(((loadGen.user + loadGen.system) / 1e6 / wall) * 100),
       seconds: round(wall),
       notes:
-        `Latency is send → ack (acked after the message is applied in memory and committed to SQLite). ` +
+        `Latency is send → ack: a metrics message is acked once applied to the collector's state (in memory; durable messages are acked after their SQLite commit). ` +
         `${workers} load-generator worker thread(s) share the 2 cores with the collector; loadGenMaxTickGapMs is ` +
         `their own worst scheduling delay, which inflates the tail.` +
         (n.tmpfs ? ' Database on tmpfs (--tmpfs 1): no fsync cost.' : ''),
