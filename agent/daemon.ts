@@ -18,7 +18,7 @@ import { type CommandRunner, processRunner } from '../probes/runner.ts';
 import type { MetricSample, Probe } from '../probes/types.ts';
 import type { Command, FindingChange, ProbeStatus, SequencedMessage } from '../protocol/messages.ts';
 import { PROTOCOL_VERSION } from '../protocol/version.ts';
-import { CheckpointService } from './checkpoint/service.ts';
+import type { CheckpointService } from './checkpoint/service.ts';
 import { CollectorLink } from './collector-link.ts';
 import type { AgentConfig } from './config.ts';
 import { type HealthSnapshot, HealthState } from './health-state.ts';
@@ -323,9 +323,14 @@ export class AgentDaemon {
     this.timers.push(timer);
   }
 
-  /** Flush trainers' checkpoints to the durable tiers; a paused tier is a `checkpoint` condition. */
+  /**
+   * Flush trainers' checkpoints to the durable tiers; a paused tier is a `checkpoint` condition.
+   * The service's modules load only here: most agents run without `checkpoint:`.
+   */
   private async startCheckpoints(): Promise<void> {
     const c = this.d.config;
+    const { CheckpointService } = await import('./checkpoint/service.ts');
+    if (this.stopping) return;
     this.checkpoints = new CheckpointService({
       config: c.checkpoint,
       node: c.nodeId,

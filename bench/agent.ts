@@ -3,18 +3,26 @@
  * probe on a simulated H100 host at default intervals, connected to a real collector, measured
  * from outside for `--seconds` (default 60) after its first probe round:
  *   cpuPercent            CPU time of the agent and every process it started (/proc/<pid>/stat
- *                         utime+stime+cutime+cstime deltas) over wall time, in % of one core
+ *                         utime+stime+cutime+cstime deltas) over wall time, in % of one core;
+ *                         agentCpuPercent is the agent's own share (utime+stime), toolsCpuPercent
+ *                         the processes it started (the rest)
  *   rssMB                 the agent's largest VmRSS while measured (rssPeakMB: VmHWM, start-up included)
  *   maxEventLoopDelayMs   the longest stall: the agent's keelson_event_loop_delay_max_seconds
  *                         (scraped every 5 s) minus its 10 ms sampling interval
  *   maxHealthLatencyMs    the slowest answer to GET /health over the unix socket, polled each second
  * Goals: ≤ 1 % of a core, ≤ 80 MB, no stall over 20 ms.
  * Usage: node --import tsx bench/agent.ts -- [--seconds 60] [--profile 1] [--json]
- *        KEELSON_BENCH_AGENT_NODE_ARGS="--max-semi-space-size=1" passes V8 flags to the agent
+ * The agent runs with the NODE_OPTIONS packaging/systemd/keelson-agent.service sets (V8 heap sizing),
+ * as in production; KEELSON_BENCH_AGENT_NODE_OPTIONS replaces them ('' for Node's defaults).
+ *        KEELSON_BENCH_AGENT_NODE_ARGS="--max-semi-space-size=1" passes more V8 flags to the agent
+ *        KEELSON_BENCH_AGENT_DISABLE=gpu,rdma disables those probes (to attribute CPU or stalls)
+ *        KEELSON_BENCH_AGENT_ENTRY=<file.js> runs that module (copied next to the compiled
+ *        cli/main.js, so its relative imports resolve) instead of cli/main.js, with the same
+ *        `agent --config ...` arguments: to measure a different start-up wiring A/B
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { stringify } from 'yaml';
 import { freePort } from '../test/helpers/processes.ts';
 import { createSimulatedHost } from './lib/agent-host.ts';
@@ -22,13 +30,20 @@ import { parseBenchArgs } from './lib/cli-args.ts';
 import { buildCompiled, REPO_ROOT } from './lib/compiled-build.ts';
 import { hottestFunctions } from './lib/cpu-profile.ts';
 import { note, printFigures } from './lib/output.ts';
-import { residentBytes, treeCpuSeconds } from './lib/proc-stats.ts';
+import { CLOCK_TICKS, parseProcStat, residentBytes, treeCpuSeconds } from './lib/proc-stats.ts';
 import { SpawnedProcess, waitUntil } from './lib/spawned.ts';
 import { gaugeValue, getOverSocket } from './lib/unix-http.ts';
 
 /** monitorEventLoopDelay's resolution in agent/metrics.ts: every sample includes it. */
 const LOOP_SAMPLE_MS = 10;
 const TOKEN = 'bench-token-0123456789abcdef';
+const AGENT_UNIT = join(REPO_ROOT, 'packaging/systemd/keelson-agent.service');
+
+/** The NODE_OPTIONS a systemd unit sets (`Environment=NODE_OPTIONS=...`), or '' when none. */
+function unitNodeOptions(unitText: string): string {
+  const m = /^Environment=NODE_OPTIONS=(.*)$/m.exec(unitText);
+  return m?.[1]?.trim().replace(/^"(.*)"$/, '$1') ?? '';
+}
 const MB = 1024 * 1024;
 /**
  * An idle Node process measuring its own event-loop delay the way the agent does: on this shared
@@ -37,6 +52,11 @@ const MB = 1024 * 1024;
  */
 const CONTROL = `const h = require('node:perf_hooks').monitorEventLoopDelay({ resolution: ${10} }); h.enable();
 process.stdin.on('data', () => { process.stdout.write(String(h.max / 1e6) + '\\n'); h.reset(); });`;
+
+/** CPU seconds of the process itself (utime + stime), without the processes it started. */
+function ownCpuSeconds(pid: number): number {
+  return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).ownTicks / CLOCK_TICKS;
+}
 
 interface ProbeStatus {
   name: string;
@@ -49,8 +69,13 @@ async function main(): Promise<void> {
   const args = parseBenchArgs(process.argv.slice(2), { seconds: 60, settle: 5, profile: 0 });
   // V8 flags to try on the agent, e.g. KEELSON_BENCH_AGENT_NODE_ARGS="--max-semi-space-size=1"
   const nodeArgs = (process.env.KEELSON_BENCH_AGENT_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const nodeOptions = process.env.KEELSON_BENCH_AGENT_NODE_OPTIONS ?? unitNodeOptions(readFileSync(AGENT_UNIT, 'utf8'));
   const profileDir = args.numbers.profile ? mkdtempSync(join(tmpdir(), 'keelson-agent-prof-')) : undefined;
   const build = buildCompiled('keelson-bench-agent-');
+  const altEntry = process.env.KEELSON_BENCH_AGENT_ENTRY;
+  const disabled = (process.env.KEELSON_BENCH_AGENT_DISABLE ?? '').split(',').filter(Boolean);
+  const agentMain = altEntry ? join(build.outDir, 'cli', basename(altEntry)) : build.main;
+  if (altEntry) copyFileSync(altEntry, agentMain);
   const host = await createSimulatedHost();
   const procs: SpawnedProcess[] = [];
   try {
@@ -85,6 +110,7 @@ async function main(): Promise<void> {
         api: { socket },
         collector: { url: `ws://127.0.0.1:${port}/ws/agent`, token: TOKEN },
         log: { level: 'warn' },
+        ...(disabled.length ? { probes: Object.fromEntries(disabled.map((p) => [p, { enabled: false }])) } : {}),
       }),
     );
     const agent = new SpawnedProcess(
@@ -92,12 +118,12 @@ async function main(): Promise<void> {
       [
         ...nodeArgs,
         ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
-        build.main,
+        agentMain,
         'agent',
         '--config',
         join(host.dir, 'agent.yaml'),
       ],
-      { ...process.env, ...host.env },
+      { ...process.env, ...host.env, NODE_OPTIONS: nodeOptions },
       REPO_ROOT,
     );
     procs.push(agent);
@@ -132,6 +158,7 @@ async function main(): Promise<void> {
     let healthMax = 0;
     let loopMaxSec = 0;
     const cpu0 = treeCpuSeconds(agent.pid);
+    const own0 = ownCpuSeconds(agent.pid);
     const t0 = performance.now();
     const end = t0 + args.numbers.seconds! * 1000;
     let nextScrape = t0 + 5_000;
@@ -152,6 +179,7 @@ async function main(): Promise<void> {
     }
     const wall = (performance.now() - t0) / 1000;
     const cpu = treeCpuSeconds(agent.pid) - cpu0;
+    const own = ownCpuSeconds(agent.pid) - own0;
     const { peak } = residentBytes(agent.pid);
     const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
     if (profileDir) {
@@ -168,6 +196,8 @@ async function main(): Promise<void> {
     printFigures(
       {
         cpuPercent: round((cpu / wall) * 100),
+        agentCpuPercent: round((own / wall) * 100),
+        toolsCpuPercent: round(((cpu - own) / wall) * 100),
         rssMB: round(rssMax / MB, 1),
         maxEventLoopDelayMs: round(Math.max(0, loopMaxSec * 1000 - LOOP_SAMPLE_MS), 1),
         maxHealthLatencyMs: round(healthMax, 1),
@@ -175,8 +205,12 @@ async function main(): Promise<void> {
         rssPeakMB: round(peak / MB, 1),
         seconds: round(wall, 1),
         probesOk: `${first.probes.length - notOk.length}/${first.probes.length}`,
+        nodeOptions,
+        ...(nodeArgs.length ? { nodeArgs: nodeArgs.join(' ') } : {}),
+        ...(altEntry ? { entry: basename(altEntry) } : {}),
+        ...(disabled.length ? { disabledProbes: disabled.join(',') } : {}),
         notes:
-          `Compiled JS (\`npm run build\`), every probe on a simulated HGX H100 (fixtures + fake tools), real /dev/kmsg, ` +
+          `Compiled JS (\`npm run build\`) with the systemd unit's NODE_OPTIONS, every probe on a simulated HGX H100 (fixtures + fake tools), real /dev/kmsg, ` +
           `streaming to a real collector; CPU includes the tools it ran. Default intervals: nvme and driver (300 s) ` +
           `ran in the first round only, so a ${round(wall, 0)} s window under-counts them. ` +
           `controlMaxEventLoopDelayMs is an idle Node process measured the same way at the same time: the ` +

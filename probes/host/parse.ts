@@ -1,6 +1,7 @@
 /**
- * Turns what systeminformation and `os` report about the host into a HostRecord. Pure:
- * validates the shapes so a library change or a garbled value gives a clear error.
+ * Turns the host readings (memory, df-like file system rows, load average, CPU count; the
+ * shapes systeminformation's mem() and fsSize() used to return) into a HostRecord. Pure:
+ * validates the shapes so a garbled value gives a clear error.
  */
 import { KeelsonError } from '../../core/errors.ts';
 
@@ -27,7 +28,7 @@ export interface HostRecord {
   filesystems: FsUsage[];
 }
 
-/** Raw inputs as read: systeminformation's mem() and fsSize() results, os.loadavg() and the CPU count. */
+/** Raw inputs as read: memory (read.ts/meminfo.ts), df-like rows (fs-usage.ts), os.loadavg() and the CPU count. */
 export interface HostRaw {
   mem: unknown;
   fsSize: unknown;

@@ -1,7 +1,10 @@
-/** The host probe: CPU load, memory and filesystem space. Always supported. */
+/**
+ * The host probe: CPU load, memory and filesystem space, read from /proc and statfs (no child
+ * process on a host without network or FUSE mounts). Always supported.
+ */
 import { z } from 'zod';
 import { KeelsonError } from '../../core/errors.ts';
-import type { Probe } from '../types.ts';
+import { limitsOf, type Probe, type ProbeDefaults } from '../types.ts';
 import { parseHostRaw } from './parse.ts';
 import { readHost } from './read.ts';
 import { DEFAULT_HOST_THRESHOLDS, hostMetrics, judgeHost } from './rules.ts';
@@ -16,16 +19,20 @@ const settingsSchema = z
   .partial()
   .strict();
 
+const defaults: ProbeDefaults = { intervalSec: 30, timeoutMs: 10_000, outputCapBytes: 1024 * 1024 };
+
 export const hostProbe: Probe = {
   name: 'host',
-  defaults: { intervalSec: 30, timeoutMs: 10_000, outputCapBytes: 1024 * 1024 },
+  defaults,
   async isSupported() {
     return { supported: true };
   },
   async run(ctx) {
     const s = settingsSchema.safeParse(ctx.settings);
     if (!s.success) throw new KeelsonError('CONFIG_INVALID', `probes.host.settings: ${s.error.issues[0]?.message}`);
-    const rec = parseHostRaw(await readHost());
+    // Half the run's budget for the `stat -f` of network mounts, so a hung one is named as such.
+    const commandTimeoutMs = Math.max(1_000, Math.floor(limitsOf(ctx, defaults).timeoutMs / 2));
+    const rec = parseHostRaw(await readHost({ runner: ctx.runner, commandTimeoutMs, signal: ctx.signal }));
     return { observations: judgeHost(rec, { ...DEFAULT_HOST_THRESHOLDS, ...s.data }), metrics: hostMetrics(rec) };
   },
 };
