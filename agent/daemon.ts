@@ -3,6 +3,7 @@
  * the link to the collector and the local API. A thin shell: every decision lives in the
  * pure modules it calls. Nothing a probe does can stop it.
  */
+
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import type { Clock } from '../core/clock.ts';
 import { describeError, KeelsonError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { moduleLogger } from '../core/logger.ts';
+import { KEELSON_VERSION } from '../core/version.ts';
 import { createExecCheckProbe } from '../probes/exec/probe.ts';
 import { createKernelLogProbe, createKernelLogWatcher, type KernelLogWatcher } from '../probes/kernel-log/probe.ts';
 import { BUILTIN_PROBES } from '../probes/registry.ts';
@@ -32,8 +34,6 @@ import { monitorOptions } from './training/config.ts';
 import { withGpuEvidence } from './training/gpu-evidence.ts';
 import { TrainingMonitor } from './training/monitor.ts';
 import { planRestart } from './training/restart-hook.ts';
-
-export const AGENT_VERSION = '0.1.0';
 
 export interface AgentDeps {
   config: AgentConfig;
@@ -401,7 +401,7 @@ export class AgentDaemon {
         nodeId: this.d.config.nodeId,
         hostname: osHostname(),
         labels: this.d.config.labels,
-        agentVersion: AGENT_VERSION,
+        agentVersion: KEELSON_VERSION,
         capabilities: ['probes', 'probe.run'],
         ...(this.bootId ? { bootId: this.bootId } : {}),
       },

@@ -1,13 +1,12 @@
 /** `keelson ckpt ls|show|verify|restore`: the checkpoints on this node's tiers. */
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { tiersOf } from '../agent/checkpoint/config.ts';
-import { ckptLs, ckptRestore, ckptShow, ckptVerify } from '../agent/checkpoint/ops.ts';
-import { resolveAgentConfig } from '../agent/config.ts';
 import { KeelsonError } from '../core/errors.ts';
 import { readConfigFile } from './common.ts';
 
-function ckptOptions(configPath: string | undefined) {
+async function ckptOptions(configPath: string | undefined) {
+  const { resolveAgentConfig } = await import('../agent/config.ts');
+  const { tiersOf } = await import('../agent/checkpoint/config.ts');
   const cfg = resolveAgentConfig({
     ...readConfigFile(configPath),
     env: process.env,
@@ -28,7 +27,8 @@ export function registerCkptCommands(program: Command): void {
     .option('-c, --config <file>', 'agent YAML config file')
     .option('--job <job>')
     .action(async (opts: { config?: string; job?: string }) => {
-      process.exitCode = await ckptLs({ ...ckptOptions(opts.config), job: opts.job });
+      const { ckptLs } = await import('../agent/checkpoint/ops.ts');
+      process.exitCode = await ckptLs({ ...(await ckptOptions(opts.config)), job: opts.job });
     });
   ckpt
     .command('show')
@@ -37,7 +37,8 @@ export function registerCkptCommands(program: Command): void {
     .option('-c, --config <file>', 'agent YAML config file')
     .option('--step <n>', 'default: the newest', (v) => Number(v))
     .action(async (job: string, opts: { config?: string; step?: number }) => {
-      process.exitCode = await ckptShow({ ...ckptOptions(opts.config), job, step: opts.step });
+      const { ckptShow } = await import('../agent/checkpoint/ops.ts');
+      process.exitCode = await ckptShow({ ...(await ckptOptions(opts.config)), job, step: opts.step });
     });
   ckpt
     .command('verify')
@@ -46,7 +47,8 @@ export function registerCkptCommands(program: Command): void {
     .option('-c, --config <file>', 'agent YAML config file')
     .option('--step <n>', 'default: the newest', (v) => Number(v))
     .action(async (job: string, opts: { config?: string; step?: number }) => {
-      process.exitCode = await ckptVerify({ ...ckptOptions(opts.config), job, step: opts.step });
+      const { ckptVerify } = await import('../agent/checkpoint/ops.ts');
+      process.exitCode = await ckptVerify({ ...(await ckptOptions(opts.config)), job, step: opts.step });
     });
   ckpt
     .command('restore')
@@ -59,9 +61,10 @@ export function registerCkptCommands(program: Command): void {
     .option('--peer <host:port>', 'also ask this buddy agent for its in-memory replica')
     .action(
       async (job: string, opts: { config?: string; step?: number; rank: number; into: string; peer?: string }) => {
-        const o = ckptOptions(opts.config);
+        const o = await ckptOptions(opts.config);
         const at = opts.peer?.lastIndexOf(':') ?? -1;
         const peer = opts.peer ? { host: opts.peer.slice(0, at), port: Number(opts.peer.slice(at + 1)) } : undefined;
+        const { ckptRestore } = await import('../agent/checkpoint/ops.ts');
         process.exitCode = await ckptRestore({
           ...o,
           job,

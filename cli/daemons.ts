@@ -4,13 +4,17 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { resolveAgentConfig } from '../agent/config.ts';
-import { AgentDaemon } from '../agent/daemon.ts';
-import { DEFAULT_COLLECTOR_PORT, resolveCollectorConfig } from '../collector/config.ts';
-import { AGENT_WS_PATH, CollectorDaemon } from '../collector/daemon.ts';
 import { systemClock } from '../core/clock.ts';
 import { createRootLogger } from '../core/logger.ts';
+import { DEFAULT_COLLECTOR_PORT } from '../core/version.ts';
 import { portArg, readConfigFile, shutdownOnSignals } from './common.ts';
+
+/** The daemons' modules, loaded when their command runs: an agent never loads the collector, nor the reverse. */
+const loadAgent = async () => ({ ...(await import('../agent/config.ts')), ...(await import('../agent/daemon.ts')) });
+const loadCollector = async () => ({
+  ...(await import('../collector/config.ts')),
+  ...(await import('../collector/daemon.ts')),
+});
 
 /** Add these commands to the program. */
 export function registerDaemonCommands(program: Command): void {
@@ -23,6 +27,7 @@ export function registerDaemonCommands(program: Command): void {
     .option('--state-dir <dir>', 'where the agent keeps its spool and state')
     .option('--socket <path>', 'unix socket for the local API')
     .action(async (opts) => {
+      const { resolveAgentConfig, AgentDaemon } = await loadAgent();
       const cfg = resolveAgentConfig({
         ...readConfigFile(opts.config),
         env: process.env,
@@ -48,6 +53,7 @@ export function registerDaemonCommands(program: Command): void {
     .option('--host <addr>', 'address to bind (default 127.0.0.1)')
     .option('--data-dir <dir>', 'where the collector keeps its database')
     .action(async (opts) => {
+      const { resolveCollectorConfig, CollectorDaemon } = await loadCollector();
       const cfg = resolveCollectorConfig({
         ...readConfigFile(opts.config),
         env: process.env,
@@ -67,6 +73,8 @@ export function registerDaemonCommands(program: Command): void {
     .option('--home <dir>', 'where state is kept (default ./.keelson)', '.keelson')
     .option('-p, --port <port>', `collector port (default ${DEFAULT_COLLECTOR_PORT}, env KEELSON_PORT)`, portArg)
     .action(async (opts) => {
+      const { resolveAgentConfig, AgentDaemon } = await loadAgent();
+      const { resolveCollectorConfig, CollectorDaemon, AGENT_WS_PATH } = await loadCollector();
       const home = resolve(opts.home);
       const token = process.env.KEELSON_TOKEN ?? randomBytes(24).toString('base64url');
       const operatorToken = process.env.KEELSON_OPERATOR_TOKEN ?? randomBytes(24).toString('base64url');

@@ -1,8 +1,7 @@
 /** `keelson demo`: a collector and a simulated fleet of real agents, with a scripted scenario. */
 import type { Command } from 'commander';
-import { DEFAULT_COLLECTOR_PORT } from '../collector/config.ts';
 import { createRootLogger } from '../core/logger.ts';
-import { runDemo } from '../sim/demo.ts';
+import { DEFAULT_COLLECTOR_PORT } from '../core/version.ts';
 import { SCENARIOS } from '../sim/scenarios.ts';
 import { portArg, shutdownOnSignals } from './common.ts';
 
@@ -21,6 +20,7 @@ export function registerDemoCommand(program: Command): void {
       const log = createRootLogger({ level: process.env.KEELSON_LOG_LEVEL ?? 'warn' });
       const shutdown = shutdownOnSignals(() => log);
       const port = opts.port ?? (process.env.KEELSON_PORT ? Number(process.env.KEELSON_PORT) : DEFAULT_COLLECTOR_PORT);
+      const { runDemo } = await import('../sim/demo.ts');
       const demo = await runDemo({ ...opts, port, log, out: (t) => process.stdout.write(t) });
       shutdown.add(() => demo.stop());
     });

@@ -5,8 +5,8 @@
  * process: argv, env, signals and exit codes.
  */
 import { Command } from 'commander';
-import { AGENT_VERSION } from '../agent/daemon.ts';
 import { describeError, KeelsonError } from '../core/errors.ts';
+import { KEELSON_VERSION } from '../core/version.ts';
 import { registerCkptCommands } from './ckpt.ts';
 import { registerDaemonCommands } from './daemons.ts';
 import { registerDemoCommand } from './demo.ts';
@@ -16,7 +16,7 @@ import { registerOperatorCommands } from './operator.ts';
 const program = new Command()
   .name('keelson')
   .description('Keeps large model-training runs alive on GPU clusters.')
-  .version(AGENT_VERSION);
+  .version(KEELSON_VERSION);
 
 registerDaemonCommands(program);
 registerDemoCommand(program);

@@ -1,13 +1,8 @@
 /** The offline tools: `keelson analyze` (captures), `keelson bisect` (network bisection, or simulated) and `keelson preflight`. */
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { resolveAgentConfig } from '../agent/config.ts';
-import { formatPreflightText, runPreflight } from '../agent/preflight.ts';
-import { runBisectCommand } from '../collector/nettest/simulate.ts';
 import { systemClock } from '../core/clock.ts';
 import { describeError } from '../core/errors.ts';
-import { fakeClusterRunner } from '../probes/nccl/fake-cluster.ts';
-import { ANALYZERS, analyzeExitCode, analyzePaths, formatAnalyzeJson, formatAnalyzeText } from './analyze.ts';
 import { readConfigFile } from './common.ts';
 
 /** Add these commands to the program. */
@@ -19,6 +14,9 @@ export function registerOfflineCommands(program: Command): void {
     .option('--as <kind>', 'the kind of every input, instead of recognising it')
     .option('--json', 'print {"findings":[...]} as JSON')
     .action(async (paths: string[], opts: { as?: string; json?: boolean }) => {
+      const { ANALYZERS, analyzeExitCode, analyzePaths, formatAnalyzeJson, formatAnalyzeText } = await import(
+        './analyze.ts'
+      );
       try {
         const result = await analyzePaths(paths, { as: opts.as, now: Date.now() });
         process.stdout.write(opts.json ? formatAnalyzeJson(result) : formatAnalyzeText(result));
@@ -37,6 +35,8 @@ export function registerOfflineCommands(program: Command): void {
     .option('--bad <list>', 'comma-separated simulated bad nodes', '')
     .option('--json', 'print {"found":[…],"rounds":…} as JSON')
     .action(async (opts: { simulate?: boolean; nodes: number; bad: string; json?: boolean }) => {
+      const { runBisectCommand } = await import('../collector/nettest/simulate.ts');
+      const { fakeClusterRunner } = await import('../probes/nccl/fake-cluster.ts');
       const r = await runBisectCommand(
         {
           simulate: Boolean(opts.simulate),
@@ -56,6 +56,8 @@ export function registerOfflineCommands(program: Command): void {
     .option('-c, --config <file>', 'agent YAML config file (probe settings, roots, checks)')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { config?: string; json?: boolean }) => {
+      const { resolveAgentConfig } = await import('../agent/config.ts');
+      const { formatPreflightText, runPreflight } = await import('../agent/preflight.ts');
       const cfg = resolveAgentConfig({
         ...readConfigFile(opts.config),
         env: process.env,

@@ -4,19 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { DEFAULT_COLLECTOR_PORT } from '../collector/config.ts';
-import {
-  type OperatorCliOptions,
-  runApproveCli,
-  runAuditCli,
-  runBreakerCli,
-  runIsolateCli,
-  runNodesCli,
-  runReleaseCli,
-} from '../collector/isolation/cli-client.ts';
+import type { OperatorCliOptions } from '../collector/isolation/cli-client.ts';
 import { KeelsonError } from '../core/errors.ts';
+import { DEFAULT_COLLECTOR_PORT } from '../core/version.ts';
 import { stdio } from './common.ts';
-import { incidentsCommand, reportCommand } from './incidents.ts';
+
+/** The HTTP client side, loaded when an operator command runs. */
+const client = () => import('../collector/isolation/cli-client.ts');
 
 export function operatorOptions(opts: {
   collector?: string;
@@ -55,31 +49,37 @@ export function registerOperatorCommands(program: Command): void {
       .option('--json', 'print the raw JSON');
 
   operatorCommand('nodes', 'list nodes with their health and isolation state').action(async (opts) => {
-    process.exitCode = await runNodesCli(operatorOptions(opts), stdio);
+    process.exitCode = await (await client()).runNodesCli(operatorOptions(opts), stdio);
   });
   operatorCommand('isolate', 'isolate a node (drain/cordon) with a reason')
     .argument('<node>')
     .requiredOption('--reason <text>', 'why (recorded in the audit and the drain reason)')
     .action(async (node: string, opts) => {
-      process.exitCode = await runIsolateCli({ ...operatorOptions(opts), node, reason: opts.reason }, stdio);
+      process.exitCode = await (await client()).runIsolateCli(
+        { ...operatorOptions(opts), node, reason: opts.reason },
+        stdio,
+      );
     });
   operatorCommand('release', 'return a node Keelson isolated to service')
     .argument('<node>')
     .action(async (node: string, opts) => {
-      process.exitCode = await runReleaseCli({ ...operatorOptions(opts), node }, stdio);
+      process.exitCode = await (await client()).runReleaseCli({ ...operatorOptions(opts), node }, stdio);
     });
   operatorCommand('breaker', 'show or reset the isolation safety breaker')
     .argument('<action>', 'status | reset')
     .action(async (action: string, opts) => {
       if (action !== 'status' && action !== 'reset')
         throw new KeelsonError('CONFIG_INVALID', 'breaker: status or reset');
-      process.exitCode = await runBreakerCli({ ...operatorOptions(opts), action }, stdio);
+      process.exitCode = await (await client()).runBreakerCli({ ...operatorOptions(opts), action }, stdio);
     });
   operatorCommand('approve', 'approve (or --reject) an isolation waiting for an operator')
     .argument('<id>')
     .option('--reject', 'reject instead of approving')
     .action(async (id: string, opts) => {
-      process.exitCode = await runApproveCli({ ...operatorOptions(opts), id, reject: opts.reject }, stdio);
+      process.exitCode = await (await client()).runApproveCli(
+        { ...operatorOptions(opts), id, reject: opts.reject },
+        stdio,
+      );
     });
   operatorCommand('audit', 'the audit of every isolation decision and action')
     .option('--node <node>')
@@ -87,7 +87,7 @@ export function registerOperatorCommands(program: Command): void {
     .option('--since <epochMs>', 'only entries since', (v) => Number(v))
     .option('--limit <n>', 'at most', (v) => Number(v))
     .action(async (opts) => {
-      process.exitCode = await runAuditCli(
+      process.exitCode = await (await client()).runAuditCli(
         { ...operatorOptions(opts), node: opts.node, kind: opts.kind, since: opts.since, limit: opts.limit },
         stdio,
       );
@@ -101,7 +101,10 @@ export function registerOperatorCommands(program: Command): void {
     .option('--status <status>', 'open | mitigated | recovered | active')
     .option('--json', 'print the API’s JSON')
     .action(async (opts: { collector?: string; since?: string; status?: string; json?: boolean }) => {
-      process.exitCode = await incidentsCommand({ ...opts, collector: operatorOptions(opts).url }, stdio);
+      process.exitCode = await (await import('./incidents.ts')).incidentsCommand(
+        { ...opts, collector: operatorOptions(opts).url },
+        stdio,
+      );
     });
   program
     .command('report')
@@ -110,6 +113,9 @@ export function registerOperatorCommands(program: Command): void {
     .option('--since <when>', 'window start: 7d, 24h, an ISO date or epoch ms', '7d')
     .option('--format <format>', 'md | text', 'md')
     .action(async (opts: { collector?: string; since: string; format: string }) => {
-      process.exitCode = await reportCommand({ ...opts, collector: operatorOptions(opts).url }, stdio);
+      process.exitCode = await (await import('./incidents.ts')).reportCommand(
+        { ...opts, collector: operatorOptions(opts).url },
+        stdio,
+      );
     });
 }

@@ -11,9 +11,8 @@ import {
   setPath,
   validateConfig,
 } from '../core/config-source.ts';
+import { DEFAULT_COLLECTOR_PORT } from '../core/version.ts';
 import { isolationConfigSchema } from './isolation/config.ts';
-
-export const DEFAULT_COLLECTOR_PORT = 7300;
 
 export const collectorConfigSchema = z
   .object({

@@ -65,7 +65,7 @@ describe('Fleet with its store', () => {
       ts: 1,
       type: 'metrics',
       seq,
-      probe: { name: 'gpu', ok: true, lastRunAt: 1002, durationMs: 5 },
+      probe: { name: 'gpu', status: 'ok', lastRun: 1002, durationMs: 5 },
       samples: [{ name: 'gpu_temperature_celsius', value, labels: { gpu: '0' } }],
     });
     expect(fleet.apply('gpu01', metrics(2, 61), 1002)).toBe(true);

@@ -4,7 +4,7 @@
  */
 import { hostname } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_COLLECTOR_PORT } from '../../collector/config.ts';
+import { DEFAULT_COLLECTOR_PORT } from '../../core/version.ts';
 import { freePort, getJson, KeelsonProcess, tempDir, waitFor } from '../helpers/processes.ts';
 
 interface NodeView {
