@@ -20,6 +20,7 @@
  *        cli/main.js, so its relative imports resolve) instead of cli/main.js, with the same
  *        `agent --config ...` arguments: to measure a different start-up wiring A/B
  */
+
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -32,6 +33,7 @@ import { hottestFunctions } from './lib/cpu-profile.ts';
 import { note, printFigures } from './lib/output.ts';
 import { CLOCK_TICKS, parseProcStat, residentBytes, treeCpuSeconds } from './lib/proc-stats.ts';
 import { SpawnedProcess, waitUntil } from './lib/spawned.ts';
+import { unitNodeOptions } from './lib/unit-options.ts';
 import { gaugeValue, getOverSocket } from './lib/unix-http.ts';
 
 /** monitorEventLoopDelay's resolution in agent/metrics.ts: every sample includes it. */
@@ -39,11 +41,6 @@ const LOOP_SAMPLE_MS = 10;
 const TOKEN = 'bench-token-0123456789abcdef';
 const AGENT_UNIT = join(REPO_ROOT, 'packaging/systemd/keelson-agent.service');
 
-/** The NODE_OPTIONS a systemd unit sets (`Environment=NODE_OPTIONS=...`), or '' when none. */
-function unitNodeOptions(unitText: string): string {
-  const m = /^Environment=NODE_OPTIONS=(.*)$/m.exec(unitText);
-  return m?.[1]?.trim().replace(/^"(.*)"$/, '$1') ?? '';
-}
 const MB = 1024 * 1024;
 /**
  * An idle Node process measuring its own event-loop delay the way the agent does: on this shared
@@ -69,7 +66,7 @@ async function main(): Promise<void> {
   const args = parseBenchArgs(process.argv.slice(2), { seconds: 60, settle: 5, profile: 0 });
   // V8 flags to try on the agent, e.g. KEELSON_BENCH_AGENT_NODE_ARGS="--max-semi-space-size=1"
   const nodeArgs = (process.env.KEELSON_BENCH_AGENT_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const nodeOptions = process.env.KEELSON_BENCH_AGENT_NODE_OPTIONS ?? unitNodeOptions(readFileSync(AGENT_UNIT, 'utf8'));
+  const nodeOptions = process.env.KEELSON_BENCH_AGENT_NODE_OPTIONS ?? unitNodeOptions(AGENT_UNIT);
   const profileDir = args.numbers.profile ? mkdtempSync(join(tmpdir(), 'keelson-agent-prof-')) : undefined;
   const build = buildCompiled('keelson-bench-agent-');
   const altEntry = process.env.KEELSON_BENCH_AGENT_ENTRY;

@@ -17,6 +17,7 @@
  *   loadGenCpuPercent is this process's CPU (the load generator's threads) in % of one core: on
  *   2 cores, collector + load generator near 200 % means the figures measure contention.
  */
+
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +32,7 @@ import { note, printFigures } from './lib/output.ts';
 import { residentBytes, treeCpuSeconds } from './lib/proc-stats.ts';
 import { SpawnedProcess, waitUntil } from './lib/spawned.ts';
 import type { SwarmResult, SwarmWorkerData } from './lib/swarm-worker.ts';
+import { unitNodeOptions } from './lib/unit-options.ts';
 
 const TOKEN = 'bench-token-0123456789abcdef';
 const MB = 1024 * 1024;
@@ -80,8 +82,11 @@ async function main(): Promise<void> {
   try {
     const port = await freePort();
     writeFileSync(join(dir, 'collector.yaml'), stringify({ tokens: [TOKEN], log: { level: 'warn' } }));
+    // The systemd unit's V8 flags, as in production, unless --node-args replaces them.
     const nodeArgs = [
-      ...(collectorNodeArgs?.split(/\s+/).filter(Boolean) ?? []),
+      ...(collectorNodeArgs ?? unitNodeOptions(join(REPO_ROOT, 'packaging/systemd/keelson-collector.service')))
+        .split(/\s+/)
+        .filter(Boolean),
       ...(n.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
     ];
     if (n.profile) mkdirSync(profileDir);
