@@ -11,7 +11,7 @@ import type { ProbeContext, ProbeDefaults } from '../types.ts';
 import { GPU_QUERY_FIELDS, GPU_QUERY_FIELDS_LEGACY, GPU_QUERY_FIELDS_R535, parseSmiCsv } from './parse-csv.ts';
 import { scanSmiIssues } from './parse-errors.ts';
 import { parseNvlinkStatus } from './parse-nvlink.ts';
-import { parseSmiXml } from './parse-xml.ts';
+import { parseSmiXmlSteps } from './parse-xml.ts';
 import { type GpuSnapshot, normalizeBusId } from './record.ts';
 import type { GpuInput } from './rules.ts';
 
@@ -94,6 +94,15 @@ async function readCsv(ctx: ProbeContext, timeoutMs: number, cap: number): Promi
   return undefined;
 }
 
+/** parseSmiXml, letting the event loop run between GPUs (a real 8-GPU document is ~400 KB). */
+export async function parseSmiXmlYielding(xml: string): Promise<GpuSnapshot> {
+  const steps = parseSmiXmlSteps(xml);
+  for (let r = steps.next(); ; r = steps.next()) {
+    if (r.done) return r.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
 /** One read of everything the gpu rules judge. */
 export async function readGpu(ctx: ProbeContext, defaults: ProbeDefaults): Promise<GpuInput> {
   const started = ctx.clock.now();
@@ -117,7 +126,7 @@ export async function readGpu(ctx: ProbeContext, defaults: ProbeDefaults): Promi
   let parseError = '';
   if (xml.out?.stdout.includes('<nvidia_smi_log')) {
     try {
-      snapshot = parseSmiXml(xml.out.stdout);
+      snapshot = await parseSmiXmlYielding(xml.out.stdout);
     } catch (e) {
       if (!isKeelsonError(e, 'PARSE_FAILED')) throw e;
       parseError = e.message;

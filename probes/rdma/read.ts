@@ -3,84 +3,103 @@
  * FileTree (device facts, per-port state/rate/link layer, counters/*, hw_counters/*, the RoCE
  * netdev), reads the boot id, and runs `ethtool -S <netdev>` for RoCE ports through the
  * injected runner. Unreadable files are simply absent (their counters become undefined).
+ *
+ * sysfs attributes are tiny and never touch a disk, so they are read synchronously (one libuv
+ * thread-pool round trip per file cost more CPU than the read itself); the reader yields to the
+ * event loop before every port and whenever a slice passes its budget, so 16 HCAs × 2 ports never
+ * hold the loop for more than a few ms at once.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isKeelsonError } from '../../core/errors.ts';
 import type { ProbeContext, ProbeDefaults } from '../types.ts';
 import { type IbPortRecord, parseEthtoolStats } from './parse.ts';
+import { TimeSlicer } from './slicer.ts';
 import { COUNTER_DIRS, DEVICE_FILES, PORT_FILES, recordsFromTree } from './sysfs.ts';
 import { addDir, addFile, emptyTree, type FileTree } from './tree.ts';
 
 /** Largest sysfs file read; sysfs attributes are one page. */
 const MAX_FILE_BYTES = 64 * 1024;
 
-async function readText(path: string, signal?: AbortSignal): Promise<string | undefined> {
+function readText(path: string): string | undefined {
   try {
-    const t = await readFile(path, signal ? { encoding: 'utf8', signal } : { encoding: 'utf8' });
+    const t = readFileSync(path, 'utf8');
     return t.length > MAX_FILE_BYTES ? t.slice(0, MAX_FILE_BYTES) : t;
   } catch {
     return undefined;
   }
 }
 
-async function list(path: string): Promise<string[]> {
+function list(path: string): string[] {
   try {
-    return (await readdir(path)).sort();
+    return readdirSync(path).sort();
   } catch {
     return [];
   }
 }
 
-async function isDir(path: string): Promise<boolean> {
+function isDir(path: string): boolean {
   try {
-    return (await stat(path)).isDirectory();
+    return statSync(path).isDirectory();
   } catch {
     return false;
   }
 }
 
-/** Copy one port directory's files (state, phys_state, rate, link_layer, ndev, counters) into `tree` under `prefix`. */
-export async function readPortInto(tree: FileTree, dir: string, prefix: string, signal?: AbortSignal): Promise<void> {
+/**
+ * Copy one port directory's files (state, phys_state, rate, link_layer, ndev, counters) into `tree`
+ * under `prefix`. Reads synchronously; with a `slicer`, yields whenever its slice is used up.
+ */
+export async function readPortInto(
+  tree: FileTree,
+  dir: string,
+  prefix: string,
+  signal?: AbortSignal,
+  slicer?: TimeSlicer,
+): Promise<void> {
+  signal?.throwIfAborted();
   const at = (f: string) => (prefix ? `${prefix}/${f}` : f);
   addDir(tree, prefix);
-  await Promise.all(
-    PORT_FILES.map(async (f) => {
-      const t = await readText(join(dir, f), signal);
-      if (t !== undefined) addFile(tree, at(f), t);
-    }),
-  );
+  for (const f of PORT_FILES) {
+    const t = readText(join(dir, f));
+    if (t !== undefined) addFile(tree, at(f), t);
+  }
   for (const cdir of COUNTER_DIRS) {
-    const names = await list(join(dir, cdir));
+    const names = list(join(dir, cdir));
     if (names.length > 0) addDir(tree, at(cdir));
-    await Promise.all(
-      names.map(async (n) => {
-        const t = await readText(join(dir, cdir, n), signal);
-        // Unreadable counters are recorded as empty, so they parse to undefined, not vanish.
-        addFile(tree, at(`${cdir}/${n}`), t ?? '');
-      }),
-    );
+    for (const n of names) {
+      if (slicer?.due()) {
+        await slicer.yield();
+        signal?.throwIfAborted();
+      }
+      // Unreadable counters are recorded as empty, so they parse to undefined, not vanish.
+      addFile(tree, at(`${cdir}/${n}`), readText(join(dir, cdir, n)) ?? '');
+    }
   }
 }
 
-/** Copy a `class/infiniband` directory (device dirs at the top) into a FileTree. */
-export async function readInfinibandDir(dir: string, signal?: AbortSignal): Promise<FileTree> {
+/** Copy a `class/infiniband` directory (device dirs at the top) into a FileTree, yielding before each device and port. */
+export async function readInfinibandDir(
+  dir: string,
+  signal?: AbortSignal,
+  slicer = new TimeSlicer(),
+): Promise<FileTree> {
   const tree = emptyTree();
-  for (const dev of await list(dir)) {
+  for (const dev of list(dir)) {
+    await slicer.yield();
     signal?.throwIfAborted();
     const devDir = join(dir, dev);
-    if (!(await isDir(join(devDir, 'ports')))) continue;
+    if (!isDir(join(devDir, 'ports'))) continue;
     addDir(tree, `${dev}/ports`);
-    await Promise.all(
-      DEVICE_FILES.map(async (f) => {
-        const t = await readText(join(devDir, f), signal);
-        if (t !== undefined) addFile(tree, `${dev}/${f}`, t);
-      }),
-    );
-    for (const n of await list(join(devDir, 'device', 'net'))) addDir(tree, `${dev}/device/net/${n}`);
-    for (const port of await list(join(devDir, 'ports'))) {
+    for (const f of DEVICE_FILES) {
+      const t = readText(join(devDir, f));
+      if (t !== undefined) addFile(tree, `${dev}/${f}`, t);
+    }
+    for (const n of list(join(devDir, 'device', 'net'))) addDir(tree, `${dev}/device/net/${n}`);
+    for (const port of list(join(devDir, 'ports'))) {
       if (!/^\d+$/.test(port)) continue;
-      await readPortInto(tree, join(devDir, 'ports', port), `${dev}/ports/${port}`, signal);
+      await slicer.yield();
+      await readPortInto(tree, join(devDir, 'ports', port), `${dev}/ports/${port}`, signal, slicer);
     }
   }
   return tree;
@@ -89,14 +108,12 @@ export async function readInfinibandDir(dir: string, signal?: AbortSignal): Prom
 /** Device names under `<sys>/class/infiniband` that have a `ports` directory. */
 export async function infinibandDevices(sysRoot: string): Promise<string[]> {
   const dir = join(sysRoot, 'class', 'infiniband');
-  const out: string[] = [];
-  for (const d of await list(dir)) if (await isDir(join(dir, d, 'ports'))) out.push(d);
-  return out;
+  return list(dir).filter((d) => isDir(join(dir, d, 'ports')));
 }
 
 /** The kernel boot id, so counters are not compared across reboots. */
 async function readBootId(procRoot: string): Promise<string | undefined> {
-  return (await readText(join(procRoot, 'sys', 'kernel', 'random', 'boot_id')))?.trim() || undefined;
+  return readText(join(procRoot, 'sys', 'kernel', 'random', 'boot_id'))?.trim() || undefined;
 }
 
 /** One live reading: the port records (with ethtool counters on RoCE ports), the boot id and facts. */

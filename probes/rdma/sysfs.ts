@@ -12,7 +12,10 @@ import {
   parseSysfsRate,
   parseSysfsState,
 } from './parse.ts';
-import { type FileTree, listTree, subTree } from './tree.ts';
+import { type FileTree, subTree, treeLister } from './tree.ts';
+
+/** Lists the names directly below a directory of one tree (see treeLister). */
+type Lister = (dir: string) => string[];
 
 /** Files read per port besides the counter directories. */
 export const PORT_FILES = ['state', 'phys_state', 'rate', 'link_layer', 'gid_attrs/ndevs/0'] as const;
@@ -22,8 +25,8 @@ export const DEVICE_FILES = ['fw_ver', 'board_id', 'hca_type', 'node_guid'] as c
 export const COUNTER_DIRS = ['counters', 'hw_counters'] as const;
 
 /** The device names at the top of a class/infiniband tree (directories holding `ports/`). */
-function devicesInTree(tree: FileTree): string[] {
-  return listTree(tree, '').filter((d) => tree.dirs.has(`${d}/ports`));
+function devicesInTree(tree: FileTree, ls: Lister): string[] {
+  return ls('').filter((d) => tree.dirs.has(`${d}/ports`));
 }
 
 function text(tree: FileTree, path: string): string | undefined {
@@ -33,9 +36,9 @@ function text(tree: FileTree, path: string): string | undefined {
   return v === '' ? undefined : v;
 }
 
-function counters(tree: FileTree, dir: string): Record<string, number | undefined> {
+function counters(tree: FileTree, dir: string, ls: Lister): Record<string, number | undefined> {
   const out: Record<string, number | undefined> = {};
-  for (const name of listTree(tree, dir)) {
+  for (const name of ls(dir)) {
     const raw = tree.files.get(`${dir}/${name}`);
     if (raw === undefined) continue;
     out[name] = parseCounterValue(raw);
@@ -43,8 +46,17 @@ function counters(tree: FileTree, dir: string): Record<string, number | undefine
   return out;
 }
 
-/** One port directory (`state`, `phys_state`, `rate`, ... relative to `dir`) → a record. */
-export function portFromTree(tree: FileTree, dir: string, device: string, port: number): IbPortRecord {
+/**
+ * One port directory (`state`, `phys_state`, `rate`, ... relative to `dir`) → a record. Pass the
+ * tree's `treeLister` when reading many ports of one tree.
+ */
+export function portFromTree(
+  tree: FileTree,
+  dir: string,
+  device: string,
+  port: number,
+  ls: Lister = treeLister(tree),
+): IbPortRecord {
   const p = emptyPort(device, port);
   const at = (f: string) => (dir ? `${dir}/${f}` : f);
   const state = text(tree, at('state'));
@@ -71,28 +83,29 @@ export function portFromTree(tree: FileTree, dir: string, device: string, port: 
   if (ll !== undefined) p.linkLayer = normaliseLinkLayer(ll);
   const ndev = text(tree, at('gid_attrs/ndevs/0'));
   if (ndev !== undefined && /^[\w.:@-]{1,64}$/.test(ndev)) p.netdev = ndev;
-  p.counters = counters(tree, at('counters'));
-  p.hwCounters = counters(tree, at('hw_counters'));
+  p.counters = counters(tree, at('counters'), ls);
+  p.hwCounters = counters(tree, at('hw_counters'), ls);
   return p;
 }
 
 /** Every port of every device in a class/infiniband tree, sorted by device then port. */
 export function recordsFromTree(tree: FileTree): IbPortRecord[] {
   const out: IbPortRecord[] = [];
-  for (const dev of devicesInTree(tree)) {
-    const devNet = listTree(tree, `${dev}/device/net`).filter((n) => /^[\w.:@-]{1,64}$/.test(n));
+  const ls = treeLister(tree);
+  for (const dev of devicesInTree(tree, ls)) {
+    const devNet = ls(`${dev}/device/net`).filter((n) => /^[\w.:@-]{1,64}$/.test(n));
     const devFacts = {
       hcaType: text(tree, `${dev}/hca_type`),
       fwVer: text(tree, `${dev}/fw_ver`),
       boardId: text(tree, `${dev}/board_id`),
       nodeGuid: text(tree, `${dev}/node_guid`),
     };
-    const ports = listTree(tree, `${dev}/ports`)
+    const ports = ls(`${dev}/ports`)
       .filter((n) => /^\d+$/.test(n))
       .map(Number)
       .sort((a, b) => a - b);
     for (const n of ports) {
-      const p = portFromTree(tree, `${dev}/ports/${n}`, dev, n);
+      const p = portFromTree(tree, `${dev}/ports/${n}`, dev, n, ls);
       if (devFacts.hcaType) p.hcaType = devFacts.hcaType;
       if (devFacts.fwVer) p.fwVer = devFacts.fwVer;
       if (devFacts.boardId) p.boardId = devFacts.boardId;
