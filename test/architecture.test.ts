@@ -37,7 +37,7 @@ const ALLOWED: Record<string, string[]> = {
   'checkpoint-lib': ['core', 'checkpoint-lib'],
   agent: ['core', 'protocol', 'probes', 'checkpoint-lib', 'agent'],
   collector: ['core', 'protocol', 'checkpoint-lib', 'collector'],
-  sim: ['core', 'protocol', 'probes', 'agent', 'collector', 'sim'],
+  sim: ['core', 'protocol', 'probes', 'agent', 'collector', 'checkpoint-lib', 'sim'],
 };
 
 describe('dependency direction', () => {

@@ -2,12 +2,15 @@
  * packaging/prometheus/rules.yml passes `promtool check rules`, its unit tests pass
  * `promtool test rules`, and every keelson_* metric it uses is one the collector registers.
  */
+
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { registerIncidentMetrics } from '../../../collector/incidents/metrics.ts';
+import { stabilityStats } from '../../../collector/incidents/stats.ts';
 import { breakerStatusOf, DEFAULT_BREAKER, initialBreaker } from '../../../collector/isolation/breaker.ts';
 import { registerIsolationMetrics } from '../../../collector/isolation/metrics.ts';
 import { REPO_ROOT } from '../../helpers/processes.ts';
@@ -34,6 +37,11 @@ describe.skipIf(!existsSync(PROMTOOL))('Prometheus rules', () => {
       pendingApprovals: 0,
       isolatedNodes: 0,
     }));
+    registerIncidentMetrics(
+      registry,
+      () => stabilityStats([], [], 0, 1),
+      () => 1,
+    );
     const exported = new Set((await registry.getMetricsAsJSON()).map((m) => m.name));
     // From collector/metrics.ts (the fleet's gauges).
     exported.add('keelson_nodes').add('keelson_findings_active');
