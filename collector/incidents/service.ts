@@ -73,7 +73,10 @@ export class IncidentService {
 
   /** The figures over [since, until] (until defaults to now). */
   stats(since: number, until = this.clock.now()): StabilityStats {
-    return stabilityStats(this.store.list({ since, limit: 5000 }), this.tracker.jobSpans(), since, until);
+    // Stored spans (every job ever seen) overlaid with the tracker's fresher ones.
+    const spans = new Map(this.store.listJobs().map((j) => [j.job, j]));
+    for (const j of this.tracker.jobSpans()) spans.set(j.job, j);
+    return stabilityStats(this.store.list({ since, limit: 5000 }), [...spans.values()], since, until);
   }
 
   /** The rolling window's figures. */

@@ -244,6 +244,15 @@ describe('IncidentTracker', () => {
     second.tracker.flushJobs();
     expect(second.store.listJobs()).toEqual([{ job: 'j', firstSeen: 1000, lastSeen: 14_000, gpus: 32 }]);
   });
+
+  it('forgets a job silent for a day in memory, keeping its stored span', () => {
+    const { tracker, store } = setup();
+    train(tracker, 'old', 1, 3, ['a']);
+    train(tracker, 'new', 1, 1, ['b']);
+    tracker.training('b', summary('new', 'b', 2, 2 * 86_400_000), 2 * 86_400_000);
+    expect(tracker.jobSpans().map((j) => j.job)).toEqual(['new']);
+    expect(store.listJobs().map((j) => j.job)).toEqual(['new', 'old']);
+  });
 });
 
 describe('stabilityStats', () => {

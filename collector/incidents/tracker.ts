@@ -42,6 +42,8 @@ export interface TrackerDeps {
 const MAX_EVENTS = 200;
 /** A job span is written through at most this often. */
 const JOB_SAVE_MS = 30_000;
+/** A job silent this long is forgotten in memory (its span stays stored) unless an incident holds it. */
+const JOB_FORGET_MS = 86_400_000;
 /** Training findings that name the node at fault. */
 const NAMING_TRAINING = new Set(['train.hang.suspect', 'train.straggler']);
 /** Training findings that mean the job stopped stepping. */
@@ -130,6 +132,18 @@ export class IncidentTracker {
     if (saved === undefined || at - saved >= JOB_SAVE_MS) {
       this.jobSavedAt.set(s.job, at);
       this.d.saveJob({ job: t.job, firstSeen: t.firstSeen, lastSeen: t.lastSeen, gpus: t.gpus });
+      this.forgetOldJobs(at);
+    }
+  }
+
+  /** Drop jobs silent for a day from memory (their spans are stored), so years of jobs cost nothing. */
+  private forgetOldJobs(now: number): void {
+    const held = new Set([...this.open.values()].map((i) => i.job));
+    for (const [job, t] of this.jobs) {
+      if (now - t.lastSeen > JOB_FORGET_MS && !held.has(job)) {
+        this.jobs.delete(job);
+        this.jobSavedAt.delete(job);
+      }
     }
   }
 
