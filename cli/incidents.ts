@@ -5,9 +5,8 @@
  * 0 done, 1 the collector could not answer, 2 a bad option.
  */
 
-import { CATEGORY_LABEL, culpritText, formatDuration, formatUtc, lostText } from '../collector/incidents/report.ts';
+import { INCIDENT_COLUMNS, incidentRow } from '../collector/incidents/report.ts';
 import { parseSince } from '../collector/incidents/since.ts';
-import { incidentTimes } from '../collector/incidents/stats.ts';
 import { INCIDENT_STATUSES, type Incident } from '../collector/incidents/types.ts';
 import { type CliIo, table } from '../collector/isolation/cli-client.ts';
 import { describeError } from '../core/errors.ts';
@@ -82,23 +81,6 @@ function badSince(since: string | undefined, io: CliIo): boolean {
   }
 }
 
-/** One row of the incident table. */
-export function incidentRow(i: Incident): string[] {
-  const t = incidentTimes(i);
-  return [
-    i.id,
-    i.status,
-    formatUtc(i.timeline.firstEvidence),
-    i.job ?? '—',
-    culpritText(i.culprit),
-    CATEGORY_LABEL[i.category] ?? i.category,
-    formatDuration(t.ttd),
-    formatDuration(t.tti),
-    formatDuration(t.ttr),
-    lostText(i),
-  ];
-}
-
 /** `keelson incidents [--since …] [--status …] [--json]`. */
 export async function incidentsCommand(opts: IncidentsCliOptions, io: CliIo): Promise<number> {
   if (badSince(opts.since, io)) return 2;
@@ -128,12 +110,7 @@ export async function incidentsCommand(opts: IncidentsCliOptions, io: CliIo): Pr
     io.out(`No incidents${opts.since ? ` since ${opts.since}` : ''}${opts.status ? ` (${opts.status})` : ''}.\n`);
     return 0;
   }
-  io.out(
-    table([
-      ['ID', 'STATUS', 'FIRST EVIDENCE (UTC)', 'JOB', 'CULPRIT', 'CATEGORY', 'MTTD', 'MTTI', 'MTTR', 'LOST'],
-      ...incidents.map(incidentRow),
-    ]),
-  );
+  io.out(table([INCIDENT_COLUMNS.map((c) => c.toUpperCase()), ...incidents.map(incidentRow)]));
   return 0;
 }
 

@@ -101,21 +101,21 @@ describe('renderReport (Markdown)', () => {
 
   it('tables the incidents oldest first with their figures', () => {
     const at = lines.indexOf(
-      '| id | first evidence (UTC) | status | job | culprit | category | MTTD | MTTI | MTTR | lost |',
+      '| id | status | first evidence (UTC) | job | culprit | category | MTTD | MTTI | MTTR | lost |',
     );
     expect(at).toBeGreaterThan(0);
     expect(lines.slice(at + 2, at + 6)).toEqual([
-      '| inc-1 | 2026-01-05 10:00:00Z | recovered | llama-70b | gpu07 gpu:3 | GPU | 2m 05s | 30s | 20m 35s | 25m 35s (54.6 GPU-h) |',
-      '| inc-2 | 2026-01-06 08:00:00Z | recovered | llama-70b | gpu12 ib:mlx5_0/1 | Network | 10m 00s | 2m 00s | 15m 30s | 16m 30s (35.2 GPU-h) |',
-      '| inc-3 | 2026-01-08 11:50:00Z | mitigated | bert-large | gpu03 gpu:1 | GPU memory | 20s | 40s | — | — |',
-      '| inc-4 | 2026-01-08 11:58:00Z | open | — | — | Unknown | 45s | — | — | — |',
+      '| inc-1 | recovered | 2026-01-05 10:00:00Z | llama-70b | gpu07 gpu:3 | GPU | 2m 05s | 30s | 20m 35s | 25m 35s (54.6 GPU-h) |',
+      '| inc-2 | recovered | 2026-01-06 08:00:00Z | llama-70b | gpu12 ib:mlx5_0/1 | Network | 10m 00s | 2m 00s | 15m 30s | 16m 30s (35.2 GPU-h) |',
+      '| inc-3 | mitigated | 2026-01-08 11:50:00Z | bert-large | gpu03 gpu:1 | GPU memory | 20s | 40s | — | — |',
+      '| inc-4 | open | 2026-01-08 11:58:00Z | — | — | Unknown | 45s | — | — | — |',
     ]);
   });
 
   it('escapes table cells so a name cannot break the table', () => {
     const odd: Incident = { ...INC_XID, job: 'a|b\nc' };
     const out = renderReport(SAMPLE_STATS, [odd], { format: 'md', now: SAMPLE_NOW });
-    expect(out).toContain('| inc-1 | 2026-01-05 10:00:00Z | recovered | a\\|b c | gpu07 gpu:3 |');
+    expect(out).toContain('| inc-1 | recovered | 2026-01-05 10:00:00Z | a\\|b c | gpu07 gpu:3 |');
   });
 });
 
@@ -138,10 +138,10 @@ describe('renderReport (plain text)', () => {
       'total               42m 05s  100.0 %',
     ]);
     expect(lines).toContain(
-      'inc-1  2026-01-05 10:00:00Z  recovered  llama-70b   gpu07 gpu:3        GPU          2m 05s     30s  20m 35s  25m 35s (54.6 GPU-h)',
+      'inc-1  recovered  2026-01-05 10:00:00Z  llama-70b   gpu07 gpu:3        GPU          2m 05s     30s  20m 35s  25m 35s (54.6 GPU-h)',
     );
     expect(lines).toContain(
-      'inc-4  2026-01-08 11:58:00Z  open       —           —                  Unknown         45s       —        —  —',
+      'inc-4  open       2026-01-08 11:58:00Z  —           —                  Unknown         45s       —        —  —',
     );
     expect(text).not.toContain('|');
     expect(text).not.toContain('#');

@@ -202,6 +202,37 @@ function mixPart(s: StabilityStats, f: ReportFormat): string[] {
   ];
 }
 
+/** The columns of an incident table (the report's and `keelson incidents`'). */
+export const INCIDENT_COLUMNS = [
+  'id',
+  'status',
+  'first evidence (UTC)',
+  'job',
+  'culprit',
+  'category',
+  'MTTD',
+  'MTTI',
+  'MTTR',
+  'lost',
+] as const;
+
+/** One incident as a row of INCIDENT_COLUMNS. */
+export function incidentRow(i: Incident): string[] {
+  const t = incidentTimes(i);
+  return [
+    i.id,
+    i.status,
+    formatUtc(i.timeline.firstEvidence),
+    i.job ?? '—',
+    culpritText(i.culprit),
+    CATEGORY_LABEL[i.category] ?? i.category,
+    formatDuration(t.ttd),
+    formatDuration(t.tti),
+    formatDuration(t.ttr),
+    lostText(i),
+  ];
+}
+
 function incidentsPart(incidents: readonly Incident[], f: ReportFormat): string[] {
   const head = heading('Incidents', 2, f);
   if (!incidents.length) return [...head, 'None.', ''];
@@ -209,27 +240,13 @@ function incidentsPart(incidents: readonly Incident[], f: ReportFormat): string[
     (a, b) => a.timeline.firstEvidence - b.timeline.firstEvidence || a.id.localeCompare(b.id, 'en', { numeric: true }),
   );
   const shown = sorted.slice(0, MAX_ROWS);
-  const rows = shown.map((i) => {
-    const t = incidentTimes(i);
-    return [
-      i.id,
-      formatUtc(i.timeline.firstEvidence),
-      i.status,
-      i.job ?? '—',
-      culpritText(i.culprit),
-      CATEGORY_LABEL[i.category] ?? i.category,
-      formatDuration(t.ttd),
-      formatDuration(t.tti),
-      formatDuration(t.ttr),
-      lostText(i),
-    ];
-  });
+  const rows = shown.map(incidentRow);
   const more = sorted.length - shown.length;
   return [
     ...head,
     ...renderTable(
       {
-        head: ['id', 'first evidence (UTC)', 'status', 'job', 'culprit', 'category', 'MTTD', 'MTTI', 'MTTR', 'lost'],
+        head: [...INCIDENT_COLUMNS],
         rows,
         num: [6, 7, 8],
       },
@@ -242,7 +259,7 @@ function incidentsPart(incidents: readonly Incident[], f: ReportFormat): string[
 
 const NOTES = [
   'MTTD: first evidence → detected. MTTI: detected → culprit named. MTTR: first evidence → recovered (training progressing again, or the findings cleared).',
-  'Lost time: for a stall, the time without progress plus the steps redone since the restored checkpoint; for a straggler, its slowdown. GPU-hours multiply it by the job’s GPUs.',
+  'Lost time: the stall (last good step → recovered, when training stopped) + the steps redone since the restored checkpoint + a straggler’s slowdown. GPU-hours multiply it by the job’s GPUs.',
 ];
 
 /** The whole report. */

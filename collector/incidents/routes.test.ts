@@ -83,7 +83,7 @@ describe('incident routes', () => {
     expect(md.status).toBe(200);
     expect(md.type).toBe('text/markdown; charset=utf-8');
     expect(md.text.split('\n')[0]).toBe('# Keelson stability report');
-    expect(md.text).toContain('| inc-1 | 2026-01-05 10:00:00Z | recovered | llama-70b |');
+    expect(md.text).toContain('| inc-1 | recovered | 2026-01-05 10:00:00Z | llama-70b |');
     const text = await get('/api/incidents/report?since=7d&format=text');
     expect(text.type).toBe('text/plain; charset=utf-8');
     expect(text.text.split('\n').slice(0, 2)).toEqual(['Keelson stability report', '========================']);
