@@ -12,10 +12,11 @@ import { CollectorDaemon } from '../../../collector/daemon.ts';
 import type { Incident, StabilityStats } from '../../../collector/incidents/types.ts';
 import { ManualClock } from '../../../core/clock.ts';
 import { silentLogger } from '../../../core/logger.ts';
-import { type SimFleet, startSimFleet } from '../../../sim/fleet.ts';
+import type { SimFleet } from '../../../sim/fleet.ts';
 import { applyStep } from '../../../sim/scenarios.ts';
 import type { SimTrainingJob } from '../../../sim/training.ts';
 import { getJson, tempDir, waitFor } from '../../helpers/processes.ts';
+import { startTrainingSimFleet, stepJob } from '../../helpers/sim-training.ts';
 
 const T0 = Date.UTC(2026, 10, 2, 9, 0, 0);
 const clock = new ManualClock(T0);
@@ -24,25 +25,7 @@ let fleet: SimFleet | undefined;
 let url: string;
 
 beforeAll(async () => {
-  fleet = await startSimFleet({
-    nodes: 8,
-    dir,
-    port: 0,
-    clock,
-    log: silentLogger(),
-    intervalSec: 30,
-    training: { tickMs: 50, summaryIntervalMs: 200, hangFloorMs: 2000, ckptStateIntervalMs: 500 },
-    // The kernel log (for the Xid) is the only hardware source: the incidents are about training.
-    agentConfig: {
-      probes: Object.fromEntries(
-        ['host', 'host-hw', 'gpu', 'rdma', 'nvme', 'driver'].map((p) => [p, { enabled: false }]),
-      ),
-    },
-    collectorConfig: {
-      lostAfterMs: 3_600_000,
-      training: { straggler: { sustainMs: 8000, minSamples: 5, staleMs: 5000 } },
-    },
-  });
+  fleet = await startTrainingSimFleet({ nodes: 8, dir, clock });
   url = fleet.collector.url;
 }, 60_000);
 
@@ -51,27 +34,7 @@ afterAll(async () => {
 });
 
 const sim = () => fleet!;
-const summaries = (job: string) => sim().collector.fleet.jobHistory.get(job)?.nodes ?? {};
-
-/** Advance the clock by the job's step time, step, and wait until the collector saw the step from every live node. */
-async function steps(job: SimTrainingJob, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    clock.advance(job.stepIntervalMs());
-    const r = await job.step();
-    expect(r.blocked).toBe(false);
-    const live = job.nodes.filter((x) => !job.failedNodes.includes(x));
-    // This very step: its time, not only its number (after a restart the numbers repeat).
-    await waitFor(
-      () =>
-        live.every((node) => {
-          const s = summaries(job.name)[node]?.latest;
-          return s !== undefined && s.lastStep >= r.step && s.lastProgressAt === clock.now();
-        }),
-      5000,
-      `${job.name} step ${r.step} at the collector`,
-    );
-  }
-}
+const steps = (job: SimTrainingJob, n: number) => stepJob(sim(), clock, job, n);
 
 const incidentOf = async (job: string): Promise<Incident | undefined> =>
   (await getJson<{ incidents: Incident[] }>(`${url}/api/incidents`)).incidents.find((i) => i.job === job);

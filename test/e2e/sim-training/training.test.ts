@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stepDirName } from '../../../checkpoint-lib/format.ts';
 import { ManualClock } from '../../../core/clock.ts';
-import { silentLogger } from '../../../core/logger.ts';
-import { type SimFleet, startSimFleet } from '../../../sim/fleet.ts';
+import type { SimFleet } from '../../../sim/fleet.ts';
 import { applyStep } from '../../../sim/scenarios.ts';
 import type { SimTrainingJob } from '../../../sim/training.ts';
 import { getJson, tempDir, waitFor } from '../../helpers/processes.ts';
+import { jobSummaries, startTrainingSimFleet, stepJob } from '../../helpers/sim-training.ts';
 
 const T0 = Date.UTC(2025, 0, 6, 9, 0, 0);
 const clock = new ManualClock(T0);
@@ -30,26 +30,7 @@ interface ApiFinding {
 }
 
 beforeAll(async () => {
-  fleet = await startSimFleet({
-    nodes: 6,
-    dir: tempDir('keelson-simtrain-'),
-    port: 0,
-    clock,
-    log: silentLogger(),
-    intervalSec: 30,
-    training: { tickMs: 50, summaryIntervalMs: 200, hangFloorMs: 2000, ckptStateIntervalMs: 500 },
-    // Only the kernel log (for the Xid) among the hardware probes: the tests are about training.
-    agentConfig: {
-      probes: Object.fromEntries(
-        ['host', 'host-hw', 'gpu', 'rdma', 'nvme', 'driver'].map((p) => [p, { enabled: false }]),
-      ),
-    },
-    // The manual clock jumps seconds at a time: no node may be judged lost for it.
-    collectorConfig: {
-      lostAfterMs: 3_600_000,
-      training: { straggler: { sustainMs: 8000, minSamples: 5, staleMs: 5000 } },
-    },
-  });
+  fleet = await startTrainingSimFleet({ nodes: 6, dir: tempDir('keelson-simtrain-'), clock });
   url = fleet.collector.url;
 }, 60_000);
 
@@ -64,22 +45,8 @@ const pfsLatest = (job: string): number | undefined => {
 const manifestPath = (job: string, step: number) => join(fleet.pfsDir, job, stepDirName(step), 'MANIFEST.json');
 
 /** Summaries the collector holds for the job, per node. */
-const summaries = (job: string) => fleet.collector.fleet.jobHistory.get(job)?.nodes ?? {};
-
-/** Advance the clock by the job's step time, step, and wait until the collector saw the step from every live node. */
-async function steps(job: SimTrainingJob, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    clock.advance(job.stepIntervalMs());
-    const r = await job.step();
-    expect(r.blocked).toBe(false);
-    const live = job.nodes.filter((x) => !job.failedNodes.includes(x));
-    await waitFor(
-      () => live.every((node) => (summaries(job.name)[node]?.latest.lastStep ?? -1) >= r.step),
-      5000,
-      `${job.name} step ${r.step} at the collector`,
-    );
-  }
-}
+const summaries = (job: string) => jobSummaries(fleet, job);
+const steps = (job: SimTrainingJob, n: number) => stepJob(fleet, clock, job, n);
 
 const active = async (code: string) =>
   (await getJson<{ findings: ApiFinding[] }>(`${url}/api/findings?code=${code}&active=true`)).findings;
