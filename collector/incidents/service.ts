@@ -23,6 +23,8 @@ export class IncidentService {
     db: Database.Database,
     private readonly clock: Clock,
     private readonly log: Logger,
+    /** When the collector first saw any node (MTBF counts only time the fleet was watched). */
+    private readonly observedSince: () => number | undefined = () => undefined,
   ) {
     this.store = new IncidentStore(db);
     this.tracker = new IncidentTracker({
@@ -76,7 +78,13 @@ export class IncidentService {
     // Stored spans (every job ever seen) overlaid with the tracker's fresher ones.
     const spans = new Map(this.store.listJobs().map((j) => [j.job, j]));
     for (const j of this.tracker.jobSpans()) spans.set(j.job, j);
-    return stabilityStats(this.store.list({ since, limit: 5000 }), [...spans.values()], since, until);
+    return stabilityStats(
+      this.store.list({ since, limit: 5000 }),
+      [...spans.values()],
+      since,
+      until,
+      this.observedSince(),
+    );
   }
 
   /** The rolling window's figures. */

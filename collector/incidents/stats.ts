@@ -48,17 +48,22 @@ export function incidentTimes(i: Incident): { ttd: number; tti?: number; ttr?: n
   };
 }
 
-/** The window's stability figures. `incidents` may hold more than the window: it is filtered here. */
+/**
+ * The window's stability figures. `incidents` may hold more than the window: it is filtered here.
+ * `observedSince` (when the collector first saw the fleet) shortens the window MTBF divides: a
+ * fleet watched for an hour of a 7-day window has had one hour to fail in.
+ */
 export function stabilityStats(
   incidents: readonly Incident[],
   jobs: readonly JobSpan[],
   since: number,
   until: number,
+  observedSince?: number,
 ): StabilityStats {
   const inWindow = incidents.filter((i) => i.timeline.firstEvidence >= since && i.timeline.firstEvidence <= until);
   const byCategory = Object.fromEntries(INCIDENT_CATEGORIES.map((c) => [c, 0])) as Record<IncidentCategory, number>;
   for (const i of inWindow) byCategory[i.category] += 1;
-  const window = Math.max(1, until - since);
+  const window = Math.max(1, until - Math.max(since, observedSince ?? since));
   const nodes: Record<string, number> = {};
   const perNode = new Map<string, number>();
   for (const i of inWindow) {

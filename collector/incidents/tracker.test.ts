@@ -282,6 +282,8 @@ describe('stabilityStats', () => {
     expect(s.goodput).toEqual([
       { job: 'j', gpus: 32, wall: 99_000, productive: 78_000, goodput: 78_000 / 99_000, incidents: 2 },
     ]);
+    // Watched for 80 s of the window only: MTBF divides the time the fleet could fail in.
+    expect(stabilityStats(store.list(), store.listJobs(), 0, 100_000, 20_000).mtbf.fleet).toBe(40_000);
     expect(s.trend).toEqual([{ day: '1970-01-01', incidents: 2, byCategory: { gpu: 1, network: 1 }, mttr: 11_000 }]);
   });
 });

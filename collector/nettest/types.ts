@@ -55,16 +55,6 @@ export interface TestRunner {
   runTest(nodes: string[], kind: TestKind, timeoutMs: number): Promise<TestResult>;
 }
 
-/** Wire schema of a TestRequest (collector → agent command args). */
-const testRequestSchema = z.object({
-  id: z.string().min(1),
-  kind: z.enum(TEST_KINDS),
-  nodes: z.array(z.string().min(1)).min(1),
-  timeoutMs: z.number().int().positive(),
-  mode: z.enum(['group', 'padded', 'solo', 'cross', 'pair']),
-  purpose: z.string(),
-});
-
 /** Wire schema of a TestResult (agent → collector command-result). */
 export const testResultSchema = z.object({
   nodes: z.array(z.string().min(1)).min(1),
