@@ -35,18 +35,18 @@ const log = silentLogger();
 const settle = () => new Promise((r) => setImmediate(r));
 const metrics = (seq: number): AgentMessage => ({ v: 1, ts: seq, type: 'metrics', seq, samples: [] });
 
-function connect() {
+function connect(heartbeatMs = 60_000, clock = new ManualClock(1000)) {
   const store = new Store(':memory:');
   const fleet = new Fleet(store, log);
   const batcher = new ApplyBatcher(store, fleet, log);
   const ws = new FakeSocket();
   const session = new AgentSession(
     ws as never,
-    { maxPayloadBytes: 1 << 20, heartbeatMs: 60_000, deadPeerMs: 120_000, helloTimeoutMs: 60_000, capabilities: [] },
+    { maxPayloadBytes: 1 << 20, heartbeatMs, deadPeerMs: 120_000, helloTimeoutMs: 60_000, capabilities: [] },
     fleet,
     batcher,
     new CollectorMetrics(fleet),
-    new ManualClock(1000),
+    clock,
     log,
     () => {},
     () => {},
@@ -65,6 +65,23 @@ function connect() {
   });
   return { fleet, batcher, ws, session };
 }
+
+describe('AgentSession heartbeats', () => {
+  it('sends a heartbeat only after a silence: an ack within the interval stands for it', async () => {
+    const clock = new ManualClock(1000);
+    const { ws, session } = connect(50, clock);
+    const beats = () => ws.sent.filter((m) => m.type === 'heartbeat').length;
+    ws.frame(metrics(1));
+    await settle(); // welcome and the ack went out at t=1000
+    clock.advance(30);
+    await new Promise((r) => setTimeout(r, 120)); // the timer fires; 30 ms since the ack
+    expect(beats()).toBe(0);
+    clock.advance(100);
+    await new Promise((r) => setTimeout(r, 120));
+    expect(beats()).toBeGreaterThan(0);
+    session.supersede();
+  });
+});
 
 describe('AgentSession acknowledgements', () => {
   it('acknowledges only after the commit, once per commit, cumulatively', async () => {

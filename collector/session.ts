@@ -29,6 +29,8 @@ export interface SessionOptions {
 export class AgentSession {
   nodeId?: string;
   private lastHeard: number;
+  /** When the collector last sent this agent anything (a heartbeat is due only after a silence). */
+  private lastSent = 0;
   private timer: NodeJS.Timeout;
   private helloTimer?: NodeJS.Timeout;
   private closed = false;
@@ -72,7 +74,9 @@ export class AgentSession {
 
   /** Send a message to the agent (commands). */
   send(msg: CollectorMessage): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(encodeMessage(msg), { binary: true });
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(encodeMessage(msg), { binary: true });
+    this.lastSent = this.clock.now();
   }
 
   private onFrame(data: Buffer, isBinary: boolean): void {
@@ -156,6 +160,9 @@ export class AgentSession {
       this.ws.terminate();
       return;
     }
+    // Any frame proves the collector alive to the agent: an ack sent within the interval is the
+    // heartbeat (at 10,000 agents acking every second this saves 2,000 writes a second).
+    if (this.clock.now() - this.lastSent < this.o.heartbeatMs) return;
     this.send({ v: PROTOCOL_VERSION, ts: this.clock.now(), type: 'heartbeat' });
   }
 
