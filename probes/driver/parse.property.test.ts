@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { expectOnlyParseFailed } from '../../test/helpers/parse-fuzz.ts';
+import { expectOnlyParseFailed, mutatedText, withTokenInserted } from '../../test/helpers/parse-fuzz.ts';
 import {
   ncclVersionFromFileName,
   parseCudaVersionFile,
@@ -29,25 +29,12 @@ const samples = [
   .filter((f) => statSync(f).isFile())
   .map((f) => readFileSync(f, 'utf8'));
 
-/** Real-format text with lines dropped, cut short, or spans replaced by junk. */
-function mutated(base: string): fc.Arbitrary<string> {
-  const lines = base.split('\n');
-  return fc.oneof(
-    fc.nat(base.length).map((n) => base.slice(0, n)),
-    fc
-      .array(fc.boolean(), { minLength: lines.length, maxLength: lines.length })
-      .map((keep) => lines.filter((_, i) => keep[i]).join('\n')),
-    fc
-      .tuple(fc.nat(base.length), fc.nat(16), fc.string({ maxLength: 12 }))
-      .map(([i, len, s]) => base.slice(0, i) + s + base.slice(i + len)),
-    fc
-      .tuple(
-        fc.nat(base.length),
-        fc.constantFrom('\u0000', '999999999999999999999', '-', ':', '"', '\r\n', 'Live', ' NVRM version: '),
-      )
-      .map(([i, s]) => base.slice(0, i) + s + base.slice(i)),
+/** Real-format text mutated, or with one of the driver captures' awkward tokens inserted. */
+const mutated = (base: string) =>
+  mutatedText(
+    base,
+    withTokenInserted(base, ['\u0000', '999999999999999999999', '-', ':', '"', '\r\n', 'Live', ' NVRM version: ']),
   );
-}
 
 const anyInput = fc.oneof(fc.string(), fc.json(), fc.constantFrom(...samples).chain(mutated));
 

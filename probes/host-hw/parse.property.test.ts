@@ -3,7 +3,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KeelsonError } from '../../core/errors.ts';
-import { expectOnlyParseFailed } from '../../test/helpers/parse-fuzz.ts';
+import { expectOnlyParseFailed, mutatedText, withTokenInserted } from '../../test/helpers/parse-fuzz.ts';
 import {
   mountOf,
   parseChronyTracking,
@@ -18,25 +18,9 @@ const samples = ['chrony', 'timedatectl', 'proc-mounts'].flatMap((d) =>
   readdirSync(path.join(FIX, d)).map((f) => readFileSync(path.join(FIX, d, f), 'utf8')),
 );
 
-/** Real-format text with lines dropped, cut short, or spans replaced by junk. */
-function mutated(base: string): fc.Arbitrary<string> {
-  const lines = base.split('\n');
-  return fc.oneof(
-    fc.nat(base.length).map((n) => base.slice(0, n)),
-    fc
-      .array(fc.boolean(), { minLength: lines.length, maxLength: lines.length })
-      .map((keep) => lines.filter((_, i) => keep[i]).join('\n')),
-    fc
-      .tuple(fc.nat(base.length), fc.nat(16), fc.string({ maxLength: 12 }))
-      .map(([i, len, s]) => base.slice(0, i) + s + base.slice(i + len)),
-    fc
-      .tuple(
-        fc.nat(base.length),
-        fc.constantFrom('\\777', '\\0', ' : ', '=', 'e999', 'NaN', 'Not synchronised', '\n\n'),
-      )
-      .map(([i, s]) => base.slice(0, i) + s + base.slice(i)),
-  );
-}
+/** Real-format text mutated, or with one of the host captures' awkward tokens inserted. */
+const mutated = (base: string) =>
+  mutatedText(base, withTokenInserted(base, ['\\777', '\\0', ' : ', '=', 'e999', 'NaN', 'Not synchronised', '\n\n']));
 
 const anyInput = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.constantFrom(...samples).chain(mutated));
 

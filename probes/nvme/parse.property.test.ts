@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { expectOnlyParseFailed } from '../../test/helpers/parse-fuzz.ts';
+import { expectOnlyParseFailed, mutatedText } from '../../test/helpers/parse-fuzz.ts';
 import { nvmeAnalyzers } from './analyzers.ts';
 import { nvmeCliTemperatureC, parseNvmeList, parseSmartLog } from './parse.ts';
 import { parseSmartctlJson, parseSmartctlScan } from './parse-smartctl.ts';
@@ -12,33 +12,14 @@ const samples = readdirSync(FIX)
   .filter((f) => f.endsWith('.json'))
   .map((f) => readFileSync(path.join(FIX, f), 'utf8'));
 
-/** Real-format text with lines dropped, cut short, or spans replaced by junk or odd JSON values. */
+/** Real-format text mutated, or with one JSON value swapped for an awkward one. */
 function mutated(base: string): fc.Arbitrary<string> {
   const lines = base.split('\n');
-  return fc.oneof(
-    fc.nat(base.length).map((n) => base.slice(0, n)),
+  const awkward = ['null', '[]', '{}', '"x"', '-1', '1e999', '"0x"', '"18446744073709551616"', 'true', '{"value":"a"}'];
+  return mutatedText(
+    base,
     fc
-      .array(fc.boolean(), { minLength: lines.length, maxLength: lines.length })
-      .map((keep) => lines.filter((_, i) => keep[i]).join('\n')),
-    fc
-      .tuple(fc.nat(base.length), fc.nat(16), fc.string({ maxLength: 12 }))
-      .map(([i, len, s]) => base.slice(0, i) + s + base.slice(i + len)),
-    fc
-      .tuple(
-        fc.nat(lines.length),
-        fc.constantFrom(
-          'null',
-          '[]',
-          '{}',
-          '"x"',
-          '-1',
-          '1e999',
-          '"0x"',
-          '"18446744073709551616"',
-          'true',
-          '{"value":"a"}',
-        ),
-      )
+      .tuple(fc.nat(lines.length), fc.constantFrom(...awkward))
       .map(([i, v]) => lines.map((l, j) => (j === i ? l.replace(/:\s*.*?(,?)$/, `: ${v}$1`) : l)).join('\n')),
   );
 }
