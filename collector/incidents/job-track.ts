@@ -22,14 +22,19 @@ export interface RestartSeen {
   source: 'reported' | 'committed' | 'inferred';
 }
 
+/** Where a job stands: the step reached, when it last advanced, its median step time. */
+export interface JobSnapshot {
+  maxStep: number;
+  lastProgressAt: number;
+  stepTimeMs?: number;
+}
+
 /** What one summary changed. */
 export interface JobChange {
-  /** The job (re)started from a checkpoint. */
-  restart?: RestartSeen;
+  /** The job (re)started from a checkpoint; `before` is where it stood (its last good step). */
+  restart?: RestartSeen & { before: JobSnapshot };
   /** This node's step advanced: to `step`, `delta` steps, at `at`. */
   progress?: { at: number; step: number; delta: number };
-  /** The job as it was before this summary (for "the last good step"). */
-  before: { maxStep: number; lastProgressAt: number; stepTimeMs?: number };
 }
 
 /** Node summaries older than this no longer count toward "the node runs this job". */
@@ -80,6 +85,16 @@ export class JobTrack {
     return this.nodes.get(node)?.stepTimeMs;
   }
 
+  /** Where the job stands now (computed on demand: a stall or a restart needs it, a summary does not). */
+  snapshot(): JobSnapshot {
+    const st = this.stepTimeMs();
+    return {
+      maxStep: this.maxStep,
+      lastProgressAt: this.lastProgressAt,
+      ...(st !== undefined ? { stepTimeMs: st } : {}),
+    };
+  }
+
   /** GPUs of the job: its world size when ranks say it, else the ranks the nodes report. */
   get gpus(): number {
     let world = 0;
@@ -101,12 +116,11 @@ export class JobTrack {
 
   /** Take one node's summary. */
   update(node: string, s: TrainingSummary, at: number): JobChange {
-    const before = { maxStep: this.maxStep, lastProgressAt: this.lastProgressAt, stepTimeMs: this.stepTimeMs() };
     const prev = this.nodes.get(node);
-    const change: JobChange = { before };
+    const change: JobChange = {};
     const restart = this.restartOf(prev, s);
     if (restart) {
-      change.restart = restart;
+      change.restart = { ...restart, before: this.snapshot() };
       this.lastRestore = { at: restart.at, step: restart.step };
       // Every node starts again from the checkpoint: old steps must not read as progress.
       for (const n of this.nodes.values()) n.lastStep = Math.min(n.lastStep, restart.step);

@@ -204,6 +204,15 @@ describe('IncidentTracker', () => {
     expect(store.get('inc-2')?.status).toBe('open');
   });
 
+  it('keeps the worst cause as the root while more findings join', () => {
+    const { tracker, store } = setup();
+    tracker.finding('n', 'opened', finding('ib.port.down', 'ib:mlx5_0/1', 'degraded', 1000), 1000);
+    tracker.finding('n', 'opened', finding('gpu.xid.79', 'gpu:1', 'fatal', 2000), 2000);
+    expect(store.get('inc-1')?.rootCode).toBe('gpu.xid.79');
+    tracker.finding('n', 'opened', finding('nvme.spare', 'nvme0', 'degraded', 3000), 3000);
+    expect(store.get('inc-1')).toMatchObject({ rootCode: 'gpu.xid.79', category: 'gpu' });
+  });
+
   it('ignores probe failures and warnings outside training', () => {
     const { tracker, store } = setup();
     tracker.finding('n', 'opened', finding('probe.failed', 'probe:gpu', 'degraded', 1), 1);

@@ -20,7 +20,7 @@ import type { TrainingSummary } from '../../protocol/training.ts';
 import type { AuditEntry } from '../isolation/audit-store.ts';
 import { jobOfComponent } from '../isolation/job-flow.ts';
 import { causeOf, rootCause } from './cause.ts';
-import { type JobChange, JobTrack, type RestartSeen } from './job-track.ts';
+import { type JobChange, type JobSnapshot, JobTrack } from './job-track.ts';
 import { lostTime } from './lost.ts';
 import type { JobSpan } from './store.ts';
 import type { Incident, IncidentEvent } from './types.ts';
@@ -165,8 +165,7 @@ export class IncidentTracker {
         this.mitigate(i, e.ts, 'isolated', e.node, `${e.node} isolated: ${e.why}`);
         const t = i.job ? this.jobs.get(i.job) : undefined;
         // Taking a node out of a running job interrupts the job: it must restart without it.
-        if (t?.activeOn(e.node, e.ts) !== undefined)
-          this.stall(i, { maxStep: t.maxStep, lastProgressAt: t.lastProgressAt, stepTimeMs: t.stepTimeMs() });
+        if (t?.activeOn(e.node, e.ts) !== undefined) this.stall(i, t.snapshot());
         if (!i.stalled && (!i.culprit || i.culprit.node === e.node)) this.recover(i, e.ts, `${e.node} out of service`);
         else this.d.save(i);
       }
@@ -250,6 +249,7 @@ export class IncidentTracker {
       node,
       code: f.code,
       component: f.component,
+      severity: f.severity,
       text: `${f.severity} ${f.code} on ${node} ${f.component}: ${f.message}`,
     });
     if (namesCulprit(f)) {
@@ -271,14 +271,14 @@ export class IncidentTracker {
     }
     if (STALL_CODES.has(f.code) && i.job) {
       const t = this.jobs.get(i.job);
-      if (t) this.stall(i, { maxStep: t.maxStep, lastProgressAt: t.lastProgressAt, stepTimeMs: t.stepTimeMs() });
+      if (t) this.stall(i, t.snapshot());
     }
-    this.classify(i, f, node);
+    this.classify(i, node);
     this.d.save(i);
   }
 
   /** Training stopped: the last good step is the (hindsight) first evidence. */
-  private stall(i: Incident, before: JobChange['before']): void {
+  private stall(i: Incident, before: JobSnapshot): void {
     if (i.stalled) return;
     i.stalled = true;
     i.stepReached = before.maxStep;
@@ -291,7 +291,7 @@ export class IncidentTracker {
   }
 
   private onJobChange(i: Incident, t: JobTrack, node: string, ch: JobChange, s: TrainingSummary): void {
-    if (ch.restart) this.restarted(i, ch.restart, ch.before, node);
+    if (ch.restart) this.restarted(i, ch.restart, node);
     if (i.stalled) {
       // Stepping again: past the restored checkpoint after a restart, past the step reached otherwise.
       const after = Math.max(i.restartedAt ?? i.timeline.detected, (i.lastGoodStepAt ?? 0) + 1);
@@ -313,8 +313,8 @@ export class IncidentTracker {
     if (ch.restart || ch.progress) this.d.save(i);
   }
 
-  private restarted(i: Incident, r: RestartSeen, before: JobChange['before'], node: string): void {
-    this.stall(i, before);
+  private restarted(i: Incident, r: NonNullable<JobChange['restart']>, node: string): void {
+    this.stall(i, r.before);
     i.restoredStep = r.step;
     i.restoredSource = r.source;
     i.restartedAt = r.at;
@@ -352,13 +352,12 @@ export class IncidentTracker {
     this.d.save(i);
   }
 
-  private classify(i: Incident, f: Finding, node: string): void {
+  private classify(i: Incident, node: string): void {
+    // Each finding as it joined: its severity, and when (events keep the first ones of an incident).
     const root = rootCause(
-      i.codes.map((code) => ({
-        code,
-        severity: code === f.code ? f.severity : 'degraded',
-        firstSeen: i.timeline.firstEvidence,
-      })),
+      i.events.flatMap((e) =>
+        e.kind === 'finding' && e.code && e.severity ? [{ code: e.code, severity: e.severity, firstSeen: e.at }] : [],
+      ),
     );
     if (!root) return;
     i.category = root.category;

@@ -64,6 +64,8 @@ export interface IncidentEvent {
   node?: string;
   code?: string;
   component?: string;
+  /** A finding's severity when it joined. */
+  severity?: 'info' | 'warn' | 'degraded' | 'fatal';
   text: string;
 }
 
