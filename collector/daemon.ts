@@ -114,10 +114,9 @@ export class CollectorDaemon {
       clock: d.clock,
     });
     // Before the isolation engine's listener: an isolation finds the incident its finding opened.
-    this.incidents = new IncidentService(this.store.database(), d.clock, moduleLogger(d.log, 'incidents'), () => {
-      const seen = this.fleet.listNodes().map((n) => n.firstSeen);
-      return seen.length ? Math.min(...seen) : undefined;
-    });
+    this.incidents = new IncidentService(this.store.database(), d.clock, moduleLogger(d.log, 'incidents'), () =>
+      this.fleet.earliestFirstSeen(),
+    );
     this.incidents.attach(this.fleet, this.isolation);
     registerIncidentMetrics(
       this.metrics.registry,

@@ -47,7 +47,10 @@ const opened = (seq: number, finding: WireFinding): SequencedMessage => ({
 describe('Fleet with its store', () => {
   it('applies each sequenced message once and reports duplicates', () => {
     const fleet = new Fleet(new Store(':memory:'), log);
+    expect(fleet.earliestFirstSeen()).toBeUndefined();
     expect(fleet.hello(hello(), 1000)).toBe(0);
+    fleet.hello(hello({ nodeId: 'gpu02', hostname: 'gpu02' }), 2000);
+    expect(fleet.earliestFirstSeen()).toBe(1000);
     expect(fleet.apply('gpu01', opened(1, f('gpu.xid.79')), 1001)).toBe(true);
     expect(fleet.apply('gpu01', opened(1, f('gpu.xid.79')), 1002)).toBe(false);
     expect(fleet.findings({}).length).toBe(1);

@@ -402,6 +402,13 @@ export class Fleet extends EventEmitter {
     return nodes.filter((n) => busy.has(n));
   }
 
+  /** When the collector first saw any node (undefined with none). */
+  earliestFirstSeen(): number | undefined {
+    let first: number | undefined;
+    for (const n of this.nodes.values()) if (first === undefined || n.firstSeen < first) first = n.firstSeen;
+    return first;
+  }
+
   /** The training job a node reported most recently (within `withinMs`), if any. */
   trainingJobOf(node: string, now: number, withinMs = 10 * 60_000): string | undefined {
     let best: { job: string; at: number } | undefined;
