@@ -59,5 +59,6 @@ describe('FlushEngine', () => {
     expect(existsSync(join(s.disk, 'journal'))).toBe(true);
     w0.close();
     w1.close();
-  });
+    // ~40 fsyncs: alone it takes ~0.2 s, but beside the suite's other disk-heavy tests an fsync can take seconds.
+  }, 60_000);
 });
