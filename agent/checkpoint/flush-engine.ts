@@ -93,7 +93,10 @@ export class FlushEngine {
   private readonly progress = new Map<string, FlushProgress>();
   private readonly limiters = new Map<string, RateLimiter>();
   private readonly pins = new Map<string, { count: number; ok: Promise<boolean> }>();
+  private readonly releasing = new Map<string, Promise<void>>();
   private readonly searching = new Set<string>();
+  /** Pins refused (a writer filling the slot, or the save replaced): retried on the next pass. */
+  private pinMisses = 0;
   private journal!: Journal;
   private jstate!: JournalState;
   private timer: NodeJS.Timeout | undefined;
@@ -186,7 +189,10 @@ export class FlushEngine {
       if (this.flights.size === 0 && !(await this.hasWork())) return;
       await new Promise((r) => setTimeout(r, 20));
     }
-    throw new Error(`flush engine did not become idle: ${JSON.stringify(this.tierStatus())}`);
+    const held = [...this.pins].map(([dir, p]) => ({ dir, holders: p.count }));
+    throw new Error(
+      `flush engine did not become idle: ${JSON.stringify({ tiers: this.tierStatus(), pins: held, pinMisses: this.pinMisses })}`,
+    );
   }
 
   private kick(): void {
@@ -518,22 +524,37 @@ export class FlushEngine {
 
   // ---- pins are shared between tiers flushing the same slot ----
 
-  private pin(slot: FoundSlot): Promise<boolean> {
-    const p = this.pins.get(slot.dir);
-    if (p) {
-      p.count++;
-      return p.ok;
+  /**
+   * Pin a slot (shared by every flight copying it). A failed pin holds nothing: the caller must
+   * not unpin, and the next pin tries again. A pin made while the last holder's unpin is still
+   * renaming the record back waits for that rename, or it would find no COMMIT and fail.
+   */
+  private async pin(slot: FoundSlot): Promise<boolean> {
+    for (let r = this.releasing.get(slot.dir); r; r = this.releasing.get(slot.dir)) await r;
+    let p = this.pins.get(slot.dir);
+    if (!p) {
+      p = { count: 0, ok: pinSlot(slot.dir, slot.record.saveId).then((r) => r !== undefined) };
+      this.pins.set(slot.dir, p);
     }
-    const ok = pinSlot(slot.dir, slot.record.saveId).then((r) => r !== undefined);
-    this.pins.set(slot.dir, { count: 1, ok });
-    return ok;
+    p.count++;
+    if (await p.ok) return true;
+    if (--p.count === 0 && this.pins.get(slot.dir) === p) this.pins.delete(slot.dir);
+    this.pinMisses++;
+    return false;
   }
 
+  /** Release a successful pin; the last holder gives the slot back to the writer. */
   private async unpin(slot: FoundSlot): Promise<void> {
     const p = this.pins.get(slot.dir);
     if (!p) return;
     if (--p.count > 0) return;
     this.pins.delete(slot.dir);
-    if (await p.ok) await unpinSlot(slot.dir);
+    const done = unpinSlot(slot.dir);
+    this.releasing.set(slot.dir, done);
+    try {
+      await done;
+    } finally {
+      if (this.releasing.get(slot.dir) === done) this.releasing.delete(slot.dir);
+    }
   }
 }

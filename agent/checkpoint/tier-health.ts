@@ -24,19 +24,6 @@ const UNAVAILABLE = new Set([
   'CKPT_TIER_UNAVAILABLE',
 ]);
 
-/** The errno-like code of an error or its cause chain. */
-function errorCodeOf(err: unknown): string | undefined {
-  for (
-    let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0;
-    e && i < 5;
-    e = e.cause as typeof e, i++
-  ) {
-    if (typeof e.code === 'string' && UNAVAILABLE.has(e.code) && e.code !== 'CKPT_TIER_UNAVAILABLE') return e.code;
-  }
-  const top = (err as { code?: unknown } | undefined)?.code;
-  return typeof top === 'string' ? top : undefined;
-}
-
 /** True when the error means the tier cannot take data now (pause and retry), not a bug. */
 export function isTierUnavailable(err: unknown): boolean {
   for (
