@@ -29,7 +29,7 @@ import { AgentMetrics } from './metrics.ts';
 import { netTestArgsSchema, nettestRunner } from './nettest.ts';
 import { Outbox, type Unsequenced } from './outbox.ts';
 import { type ProbeOutcome, probeFailedObservation, runProbeOnce } from './probe-runner.ts';
-import { cronForInterval } from './schedule.ts';
+import { cronForInterval, staggerSecond } from './schedule.ts';
 import { monitorOptions } from './training/config.ts';
 import { withGpuEvidence } from './training/gpu-evidence.ts';
 import { TrainingMonitor } from './training/monitor.ts';
@@ -120,6 +120,8 @@ export class AgentDaemon {
         tcpPort: c.api.tcpPort,
         tcpHost: c.api.tcpHost,
         log: moduleLogger(this.d.log, 'local-api'),
+        // answering is work like a probe run: its stalls are timed, not bounded
+        onRequest: () => this.metrics.loopStall.hold(),
       },
       {
         health: () => this.healthView(),
@@ -185,8 +187,10 @@ export class AgentDaemon {
     const sp = this.probes.get(name);
     if (!sp) return Promise.reject(new KeelsonError('NOT_FOUND', `no probe named ${name}`));
     if (sp.inFlight) return sp.inFlight;
+    const release = this.metrics.loopStall.hold();
     const p = this.execute(sp).finally(() => {
       sp.inFlight = undefined;
+      release();
     });
     sp.inFlight = p;
     return p;
@@ -272,7 +276,10 @@ export class AgentDaemon {
   }
 
   private schedule(sp: ScheduledProbe): void {
-    const { expression, effectiveSec } = cronForInterval(sp.intervalSec);
+    const { expression, effectiveSec } = cronForInterval(
+      sp.intervalSec,
+      staggerSecond(`${this.d.config.nodeId}/${sp.probe.name}`),
+    );
     if (effectiveSec !== sp.intervalSec) {
       this.log.info({ probe: sp.probe.name, asked: sp.intervalSec, effectiveSec }, 'interval rounded to a cron step');
     }

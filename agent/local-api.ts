@@ -22,6 +22,8 @@ export interface LocalApiOptions {
   tcpPort?: number;
   tcpHost: string;
   log: Logger;
+  /** Called as a request arrives; what it returns is called once its answer is sent (or the client left). */
+  onRequest?: () => () => void;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -83,6 +85,8 @@ export class LocalApi {
 
   private server(): Server {
     const s = createServer((req, res) => {
+      const done = this.o.onRequest?.();
+      if (done) res.once('close', done);
       this.handle(req, res).catch((err) => {
         this.o.log.error({ err }, 'local API handler failed');
         if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });

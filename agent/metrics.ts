@@ -2,10 +2,10 @@
  * The agent's own health as Prometheus metrics: every probe run timed and its result counted,
  * the findings it holds, the outbox and the link to the collector, and the probes' samples.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Logger } from '../core/logger.ts';
 import type { MetricSample } from '../probes/types.ts';
+import { LoopStallMeter } from './loop-stall.ts';
 
 const NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
@@ -57,25 +57,34 @@ export class AgentMetrics {
     registers: [this.registry],
   });
   private readonly sampleGauges = new Map<string, { gauge: Gauge<string>; labels: string[] }>();
-  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  /** Probe runs hold it, so the agent's stalls are timed finely while it works (loop-stall.ts). */
+  readonly loopStall = new LoopStallMeter();
 
   constructor(private readonly log: Logger) {
-    this.loopDelay.enable();
-    const loopDelay = this.loopDelay;
+    const loopStall = this.loopStall;
     new Gauge({
       name: 'keelson_event_loop_delay_max_seconds',
-      help: 'Longest event-loop stall of the agent since the previous scrape.',
+      help: 'Longest event-loop stall of the agent since the previous scrape (timed to 10 ms while it works, else bounded by its busy time).',
       registers: [this.registry],
       collect() {
-        this.set(loopDelay.max / 1e9);
-        loopDelay.reset();
+        this.set(loopStall.maxMs() / 1000);
+      },
+    });
+    // Registered after the one above, so both read the period before it is reset.
+    new Gauge({
+      name: 'keelson_event_loop_delay_timed_max_seconds',
+      help: 'Longest event-loop stall the agent timed while it worked, since the previous scrape (no bounds).',
+      registers: [this.registry],
+      collect() {
+        this.set(loopStall.timedMaxMs() / 1000);
+        loopStall.reset();
       },
     });
   }
 
   /** Stop measuring (the daemon is stopping). */
   close(): void {
-    this.loopDelay.disable();
+    this.loopStall.close();
   }
 
   /** Export a probe's samples as `keelson_<name>` gauges; a sample whose label set changes is skipped. */

@@ -12,6 +12,8 @@ export interface StatFields {
   ppid: number;
   /** utime + stime of the process itself, in ticks. */
   ownTicks: number;
+  /** stime alone: time in the kernel on its behalf, in ticks. */
+  systemTicks: number;
   /** cutime + cstime: children it has already reaped, in ticks. */
   reapedChildTicks: number;
 }
@@ -27,8 +29,8 @@ export function parseProcStat(text: string): StatFields {
     .trim()
     .split(/\s+/);
   const at = (field: number) => Number(f[field - 3]);
-  const out = { pid, ppid: at(4), ownTicks: at(14) + at(15), reapedChildTicks: at(16) + at(17) };
-  if (![out.ppid, out.ownTicks, out.reapedChildTicks].every(Number.isFinite)) {
+  const out = { pid, ppid: at(4), ownTicks: at(14) + at(15), systemTicks: at(15), reapedChildTicks: at(16) + at(17) };
+  if (![out.ppid, out.ownTicks, out.systemTicks, out.reapedChildTicks].every(Number.isFinite)) {
     throw new Error(`malformed /proc/<pid>/stat: ${text.slice(0, 80)}`);
   }
   return out;
@@ -85,4 +87,38 @@ export function treeCpuSeconds(pid: number): number {
 export function residentBytes(pid: number): { rss: number; peak: number } {
   const text = readFileSync(`/proc/${pid}/status`, 'utf8');
   return { rss: statusKiB(text, 'VmRSS') ?? 0, peak: statusKiB(text, 'VmHWM') ?? 0 };
+}
+
+/** The command name of a /proc/<pid>/stat line (between the first `(` and the last `)`). */
+export function statComm(text: string): string {
+  return text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+}
+
+/**
+ * CPU seconds each thread of `pid` has run (utime + stime of /proc/<pid>/task/<tid>/stat), summed
+ * by thread: "node (main)", then "node+<tid - pid>" for the others.
+ */
+export function threadCpuSeconds(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  const add = (k: string, v: number) => out.set(k, (out.get(k) ?? 0) + v);
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const text = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      // Node names every thread "node": key the others by their tid's offset from the main
+      // thread (V8's platform workers start first, libuv's pool when first used).
+      const name = tid === String(pid) ? `${statComm(text)} (main)` : `${statComm(text)}+${Number(tid) - pid}`;
+      const st = parseProcStat(text);
+      add(name, st.ownTicks / CLOCK_TICKS);
+      if (tid === String(pid)) add(`${name} in kernel`, st.systemTicks / CLOCK_TICKS);
+    } catch {
+      // the thread ended between readdir and read
+    }
+  }
+  return out;
 }

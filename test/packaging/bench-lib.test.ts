@@ -2,6 +2,9 @@
  * The benchmarks' shared pieces: /proc parsers (with property tests), flags, percentiles,
  * goals, the CPU-profile summary and RESULTS.md section rewriting.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseBenchArgs } from '../../bench/lib/cli-args.ts';
@@ -10,15 +13,31 @@ import { meetsGoal } from '../../bench/lib/goals.ts';
 import { percentile } from '../../bench/lib/latency.ts';
 import type { MachineInfo } from '../../bench/lib/machine.ts';
 import { lastJsonLine } from '../../bench/lib/output.ts';
-import { descendants, parseProcStat, statusKiB, treeCpuSeconds } from '../../bench/lib/proc-stats.ts';
+import {
+  descendants,
+  parseProcStat,
+  statComm,
+  statusKiB,
+  threadCpuSeconds,
+  treeCpuSeconds,
+} from '../../bench/lib/proc-stats.ts';
 import { type BenchOutcome, parseSections, renderResults } from '../../bench/lib/results-md.ts';
+import { unitNodeArgs, unitNodeOptions } from '../../bench/lib/unit-options.ts';
+
+const REPO = new URL('../..', import.meta.url).pathname;
 
 const STAT =
   '4242 (node (keelson) x) S 1 4242 4242 0 -1 4194560 52345 1234 0 0 731 122 40 9 20 0 11 0 8001234 1234567890 25000 18446744073709551615 1 1 0 0 0 0 0 4096 17922 0 0 0 17 1 0 0 0 0 0';
 
 describe('/proc parsers', () => {
   it('reads pid, ppid and CPU ticks past a command name with spaces and parentheses', () => {
-    expect(parseProcStat(STAT)).toEqual({ pid: 4242, ppid: 1, ownTicks: 731 + 122, reapedChildTicks: 40 + 9 });
+    expect(parseProcStat(STAT)).toEqual({
+      pid: 4242,
+      ppid: 1,
+      ownTicks: 731 + 122,
+      systemTicks: 122,
+      reapedChildTicks: 40 + 9,
+    });
   });
 
   it('property: any command name and any times round-trip', () => {
@@ -30,7 +49,13 @@ describe('/proc parsers', () => {
         fc.array(fc.nat({ max: 2 ** 40 }), { minLength: 4, maxLength: 4 }),
         (comm, pid, ppid, [u, s, cu, cs]) => {
           const line = `${pid} (${comm}) R ${ppid} 1 1 0 -1 0 0 0 0 0 ${u} ${s} ${cu} ${cs} 20 0 1 0 1 1 1`;
-          expect(parseProcStat(line)).toEqual({ pid, ppid, ownTicks: u! + s!, reapedChildTicks: cu! + cs! });
+          expect(parseProcStat(line)).toEqual({
+            pid,
+            ppid,
+            ownTicks: u! + s!,
+            systemTicks: s!,
+            reapedChildTicks: cu! + cs!,
+          });
         },
       ),
     );
@@ -129,6 +154,26 @@ describe('CPU profile summary', () => {
       { name: '(idle)', where: '', selfPercent: 10 },
     ]);
   });
+
+  it('counts only the samples inside a window, as shares of busy time when asked', () => {
+    const node = (id: number, functionName: string, url: string, hitCount: number) => ({
+      id,
+      callFrame: { functionName, url, lineNumber: 9 },
+      hitCount,
+    });
+    const profile = {
+      nodes: [node(1, '(idle)', '', 0), node(2, 'parse', 'file:///repo/p.js', 0), node(3, 'gc', '', 0)],
+      startTime: 1000,
+      // samples at t = 1010, 1020, 1030, 1040, 1050
+      samples: [2, 1, 2, 3, 2],
+      timeDeltas: [10, 10, 10, 10, 10],
+    };
+    expect(hottestFunctions(profile, 5, '/repo/', { fromUs: 1015, toUs: 1045, busyOnly: true })).toEqual([
+      { name: 'parse', where: 'p.js:10', selfPercent: 50 },
+      { name: 'gc', where: '', selfPercent: 50 },
+    ]);
+    expect(hottestFunctions(profile, 1, '/repo/')[0]).toEqual({ name: 'parse', where: 'p.js:10', selfPercent: 60 });
+  });
 });
 
 describe('RESULTS.md', () => {
@@ -186,5 +231,43 @@ describe('RESULTS.md', () => {
       error: 'exit 1: boom\nTypeError: x',
     };
     expect(renderResults('', [failed], machine, 'd')).toContain('**Failed:** exit 1: boom / TypeError: x');
+  });
+});
+
+describe('unit flags', () => {
+  const unit = (text: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'kunit-'));
+    writeFileSync(join(dir, 'x.service'), text);
+    return join(dir, 'x.service');
+  };
+
+  it('reads NODE_OPTIONS quoted or not, and the node flags of ExecStart', () => {
+    const u = unit(
+      '[Service]\nExecStart=/usr/bin/node --no-opt --foo=1 /usr/bin/keelson agent --config x\nEnvironment="NODE_OPTIONS=--a=1 --b"\n',
+    );
+    expect(unitNodeOptions(u)).toBe('--a=1 --b');
+    expect(unitNodeArgs(u)).toEqual(['--no-opt', '--foo=1']);
+    const plain = unit(
+      '[Service]\nExecStart=/usr/bin/keelson collector\nEnvironment=NODE_OPTIONS=--max-semi-space-size=32\n',
+    );
+    expect(unitNodeOptions(plain)).toBe('--max-semi-space-size=32');
+    expect(unitNodeArgs(plain)).toEqual([]);
+    expect(unitNodeOptions(unit('[Service]\nExecStart=/bin/true\n'))).toBe('');
+  });
+
+  it('gives the bench the agent unit flags production runs with', () => {
+    const agent = join(REPO, 'packaging/systemd/keelson-agent.service');
+    expect(unitNodeArgs(agent)).toContain('--no-opt');
+    expect(unitNodeOptions(agent)).toContain('--max-semi-space-size=1');
+  });
+});
+
+describe('threads', () => {
+  it('names the main thread and sums CPU by thread', () => {
+    expect(statComm(STAT)).toBe('node (keelson) x');
+    const t = threadCpuSeconds(process.pid);
+    expect([...t.keys()].some((k) => k.endsWith('(main)'))).toBe(true);
+    for (const v of t.values()) expect(v).toBeGreaterThanOrEqual(0);
+    expect(threadCpuSeconds(2 ** 22 + 12345).size).toBe(0);
   });
 });

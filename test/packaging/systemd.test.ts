@@ -35,12 +35,14 @@ function unitEntries(text: string): Map<string, string[]> {
 const agentUnit = unitEntries(readFileSync(join(UNITS, 'keelson-agent.service'), 'utf8'));
 const collectorUnit = unitEntries(readFileSync(join(UNITS, 'keelson-collector.service'), 'utf8'));
 
-/** A root with a stub keelson, the host's unit library and our units in /etc/systemd/system. */
+/** A root with stub keelson and node, the host's unit library and our units in /etc/systemd/system. */
 function fakeRoot(units: Record<string, string>): string {
   const root = tempDir('keelson-systemd-');
   mkdirSync(join(root, 'usr/bin'), { recursive: true });
-  writeFileSync(join(root, 'usr/bin/keelson'), '#!/bin/sh\n');
-  chmodSync(join(root, 'usr/bin/keelson'), 0o755);
+  for (const bin of ['keelson', 'node']) {
+    writeFileSync(join(root, 'usr/bin', bin), '#!/bin/sh\n');
+    chmodSync(join(root, 'usr/bin', bin), 0o755);
+  }
   cpSync(UNIT_LIBRARY, join(root, 'usr/lib/systemd/system'), { recursive: true, verbatimSymlinks: true });
   mkdirSync(join(root, 'etc/systemd/system'), { recursive: true });
   for (const [name, text] of Object.entries(units)) writeFileSync(join(root, 'etc/systemd/system', name), text);

@@ -1,0 +1,176 @@
+/**
+ * The agent's longest event-loop stall, measured without waking the loop a hundred times a second
+ * (a 10 ms timer costs ~0.45 % of a core on a 2-core VM — a third of the agent's budget — and is
+ * timer noise on the cores training runs on).
+ *
+ * - While the agent works (a probe run holds the meter, or for `hotMs` after a busy second), a
+ *   `resolutionMs` ticker runs and each tick's lateness is a stall, as monitorEventLoopDelay
+ *   measures it.
+ * - Otherwise the loop's utilization is read once a second. A stall cannot outlast the time the
+ *   loop was busy; one may straddle a reading, so each reading also carries the busy stretch that
+ *   may still be running at the previous one (`foldReading`). An idle agent wakes once a second.
+ * Where the two meet (arming, disarming) the carried stretch is added, so the figure is never
+ * below the true stall by more than the ticker's period.
+ */
+import { type EventLoopUtilization, performance } from 'node:perf_hooks';
+
+export interface LoopStallOptions {
+  /** The ticker's period while armed. */
+  resolutionMs?: number;
+  /** How often utilization is read while not armed (the idle agent's only wake-up). */
+  windowMs?: number;
+  /** A reading whose loop was busier than this arms the ticker … */
+  busyMs?: number;
+  /** … for this long. */
+  hotMs?: number;
+}
+
+/** Between two readings of the loop's utilization. */
+export interface Reading {
+  /** Time the loop was busy (ms). */
+  activeMs: number;
+  /** Time elapsed (ms). */
+  elapsedMs: number;
+}
+
+/**
+ * Fold one reading: the longest stall it can contain (`stallMs`) and the busy stretch that may
+ * still be running at its end (`carryMs`: all of the previous carry too when the loop never went
+ * idle in between). Pure.
+ */
+export function foldReading(carryMs: number, r: Reading): { stallMs: number; carryMs: number } {
+  const neverIdle = r.activeMs >= r.elapsedMs - 0.01;
+  return { stallMs: carryMs + r.activeMs, carryMs: neverIdle ? carryMs + r.activeMs : r.activeMs };
+}
+
+/** A tick of the armed ticker: how late it ran (ms). Pure. */
+export function tickStall(sinceLastTickMs: number, resolutionMs: number): number {
+  return Math.max(0, sinceLastTickMs - resolutionMs);
+}
+
+export class LoopStallMeter {
+  private readonly res: number;
+  private readonly busyMs: number;
+  private readonly hotMs: number;
+  private readonly window: NodeJS.Timeout;
+  private ticker: NodeJS.Timeout | undefined;
+  private holds = 0;
+  private hotUntil = 0;
+  private maxStallMs = 0;
+  /** The part the ticker measured (the rest are utilization bounds). */
+  private maxTimedMs = 0;
+  /** Unarmed: the busy stretch that may be running at the last reading. */
+  private carryMs = 0;
+  private lastElu: EventLoopUtilization;
+  private lastReadAt: number;
+  /** Armed: when the ticker last ran, and the stretch carried in from before arming (first tick only). */
+  private lastTickAt = 0;
+  private armCarryMs = 0;
+
+  constructor(o: LoopStallOptions = {}) {
+    this.res = o.resolutionMs ?? 10;
+    this.busyMs = o.busyMs ?? 20;
+    this.hotMs = o.hotMs ?? 10_000;
+    this.lastElu = performance.eventLoopUtilization();
+    this.lastReadAt = performance.now();
+    this.window = setInterval(() => this.onWindow(), o.windowMs ?? 250);
+    this.window.unref();
+  }
+
+  /** Time stalls finely until the returned release is called (idempotent). */
+  hold(): () => void {
+    this.holds++;
+    this.update();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      this.update();
+    };
+  }
+
+  /** Longest stall since the last reset, in ms (an upper bound where the ticker was off). */
+  maxMs(): number {
+    return this.maxStallMs;
+  }
+
+  /** Longest stall the ticker measured since the last reset, in ms (no bounds). */
+  timedMaxMs(): number {
+    return this.maxTimedMs;
+  }
+
+  /** Start a new period (a scrape read the figure). */
+  reset(): void {
+    this.maxStallMs = 0;
+    this.maxTimedMs = 0;
+  }
+
+  /** Whether the ticker runs now. */
+  get fineTimerOn(): boolean {
+    return this.ticker !== undefined;
+  }
+
+  close(): void {
+    clearInterval(this.window);
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = undefined;
+  }
+
+  private note(stallMs: number): void {
+    if (stallMs > this.maxStallMs) this.maxStallMs = stallMs;
+  }
+
+  /** Read utilization since the last reading (unarmed only). */
+  private read(): Reading {
+    const now = performance.now();
+    const elu = performance.eventLoopUtilization();
+    const r = {
+      activeMs: performance.eventLoopUtilization(elu, this.lastElu).active,
+      elapsedMs: now - this.lastReadAt,
+    };
+    this.lastElu = elu;
+    this.lastReadAt = now;
+    const f = foldReading(this.carryMs, r);
+    this.note(f.stallMs);
+    this.carryMs = f.carryMs;
+    return r;
+  }
+
+  private onWindow(): void {
+    if (this.ticker) return;
+    const r = this.read();
+    if (r.activeMs > this.busyMs) this.hotUntil = performance.now() + this.hotMs;
+    this.update();
+  }
+
+  private onTick(): void {
+    const now = performance.now();
+    const stall = tickStall(now - this.lastTickAt, this.res) + this.armCarryMs;
+    this.note(stall);
+    if (stall > this.maxTimedMs) this.maxTimedMs = stall;
+    this.armCarryMs = 0;
+    this.lastTickAt = now;
+    if (this.holds === 0 && now >= this.hotUntil) this.update();
+  }
+
+  private update(): void {
+    const want = this.holds > 0 || performance.now() < this.hotUntil;
+    if (want && !this.ticker) {
+      this.read();
+      this.armCarryMs = this.carryMs;
+      this.lastTickAt = performance.now();
+      this.ticker = setInterval(() => this.onTick(), this.res);
+      this.ticker.unref();
+    } else if (!want && this.ticker) {
+      clearInterval(this.ticker);
+      this.ticker = undefined;
+      // A stall running now began after the last tick; utilization takes over from here.
+      const now = performance.now();
+      this.carryMs = now - this.lastTickAt + this.armCarryMs;
+      this.armCarryMs = 0;
+      this.lastElu = performance.eventLoopUtilization();
+      this.lastReadAt = now;
+    }
+  }
+}
