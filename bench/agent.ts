@@ -240,10 +240,11 @@ async function main(): Promise<void> {
         ...(altEntry ? { entry: basename(altEntry) } : {}),
         ...(disabled.length ? { disabledProbes: disabled.join(',') } : {}),
         notes:
-          `Compiled JS (\`npm run build\`) with the systemd unit's NODE_OPTIONS, every probe on a simulated HGX H100 (fixtures + fake tools), real /dev/kmsg, ` +
-          `streaming to a real collector; CPU includes the tools it ran. Default intervals: nvme and driver (300 s) ` +
-          `ran in the first round only, so a ${round(wall, 0)} s window under-counts them. ` +
-          `controlMaxEventLoopDelayMs is an idle Node process measured the same way at the same time: the ` +
+          `Compiled JS (\`npm run build\`) run as the systemd unit runs it (its node flags and NODE_OPTIONS), every probe on a simulated HGX H100 (fixtures + fake tools), real /dev/kmsg, ` +
+          `streaming to a real collector, watched as in production (a scrape every 15 s, a health check every 10 s); CPU includes the tools it ran. ` +
+          `Default intervals: nvme and driver (300 s) ran in the first round only, so a ${round(wall, 0)} s window under-counts them. ` +
+          `maxEventLoopDelayMs is the agent's own gauge: timed by a 10 ms ticker while it works, bounded by its busy time otherwise (agent/loop-stall.ts); ` +
+          `controlMaxEventLoopDelayMs is an idle Node process measured with a 10 ms timer at the same time: the ` +
           `machine's own scheduling noise (load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores at the end).`,
       },
       args.json,
