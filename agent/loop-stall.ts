@@ -1,14 +1,14 @@
 /**
  * The agent's longest event-loop stall, measured without waking the loop a hundred times a second
- * (a 10 ms timer costs ~0.45 % of a core on a 2-core VM — a third of the agent's budget — and is
+ * (a 10 ms timer costs ~0.45 % of a core on a 2-core VM — a third of what the agent used — and is
  * timer noise on the cores training runs on).
  *
  * - While the agent works (a probe run holds the meter, or for `hotMs` after a busy second), a
  *   `resolutionMs` ticker runs and each tick's lateness is a stall, as monitorEventLoopDelay
  *   measures it.
- * - Otherwise the loop's utilization is read once a second. A stall cannot outlast the time the
+ * - Otherwise the loop's utilization is read every 250 ms. A stall cannot outlast the time the
  *   loop was busy; one may straddle a reading, so each reading also carries the busy stretch that
- *   may still be running at the previous one (`foldReading`). An idle agent wakes once a second.
+ *   may still be running at the previous one (`foldReading`). An idle agent wakes 4 times a second.
  * Where the two meet (arming, disarming) the carried stretch is added, so the figure is never
  * below the true stall by more than the ticker's period.
  */
