@@ -3,7 +3,7 @@
  * (a 10 ms timer costs ~0.45 % of a core on a 2-core VM — a third of what the agent used — and is
  * timer noise on the cores training runs on).
  *
- * - While the agent works (a probe run holds the meter, or for `hotMs` after a busy second), a
+ * - While the agent works (a probe run holds the meter, or for `hotMs` after a busy window), a
  *   `resolutionMs` ticker runs and each tick's lateness is a stall, as monitorEventLoopDelay
  *   measures it.
  * - Otherwise the loop's utilization is read every 250 ms. A stall cannot outlast the time the

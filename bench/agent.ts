@@ -9,9 +9,9 @@
  *   rssMB                 the agent's largest VmRSS while measured (rssPeakMB: VmHWM, start-up included)
  *   maxEventLoopDelayMs   the longest stall: the agent's keelson_event_loop_delay_max_seconds
  *                         (scraped every 15 s; timed to 10 ms during probe runs and busy
- *                         seconds, else bounded by the loop's busy time: agent/loop-stall.ts)
+ *                         windows, else bounded by the loop's busy time: agent/loop-stall.ts)
  *   maxEventLoopDelayTimedMs  the part of it the agent timed (probe runs, API requests, busy
- *                         seconds); the rest are bounds from the loop's busy time
+ *                         windows); the rest are bounds from the loop's busy time
  *   maxHealthLatencyMs    the slowest answer to GET /health over the unix socket, polled every 10 s
  * The bench watches the agent the way production does (a scrape every 15 s, a liveness check
  * every 10 s); the agent's CPU includes answering them.
