@@ -57,7 +57,7 @@ export class AgentMetrics {
     registers: [this.registry],
   });
   private readonly sampleGauges = new Map<string, { gauge: Gauge<string>; labels: string[] }>();
-  /** Probe runs hold it, so the agent's stalls are timed finely while it works (loop-stall.ts). */
+  /** Probe runs and API requests hold it, so the agent's stalls are timed finely while it works (loop-stall.ts). */
   readonly loopStall = new LoopStallMeter();
 
   constructor(private readonly log: Logger) {

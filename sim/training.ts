@@ -17,7 +17,7 @@ import { KeelsonError } from '../core/errors.ts';
 import { type Logger, moduleLogger } from '../core/logger.ts';
 import { restoreJob } from './ckpt-restore.ts';
 import type { SimTrainingNode } from './node-training.ts';
-import { rankReportLine, rankShards, syntheticLoss } from './rank-report.ts';
+import { rankReportLine, rankShards, type SimRankReport, syntheticLoss } from './rank-report.ts';
 import { checkpointDue, layoutRanks, nodeStepMs, ranksSavedBeforeFailure, stepWallMs } from './training-plan.ts';
 
 /** What to run. */
@@ -331,20 +331,7 @@ export class SimTrainingJob extends EventEmitter {
       for (const rank of m.ranks) {
         const restoredFrom = this.pendingRestore.has(rank) ? this.restoredStep : undefined;
         this.pendingRestore.delete(rank);
-        m.node.feed.send(
-          rank,
-          rankReportLine({
-            job: this.name,
-            rank,
-            world: this.world,
-            node: m.node.node,
-            step: next,
-            ts,
-            stepMs,
-            loss: syntheticLoss(next, rank),
-            ...(restoredFrom !== undefined ? { restoredFrom } : {}),
-          }),
-        );
+        this.report(m, rank, { step: next, ts, stepMs, loss: syntheticLoss(next, rank), restoredFrom });
         reported += 1;
       }
     }
@@ -434,21 +421,15 @@ export class SimTrainingJob extends EventEmitter {
     return rec;
   }
 
+  /** One rank's report line, as the Python client sends it, over `m`'s agent socket. */
+  private report(m: Member, rank: number, r: Omit<SimRankReport, 'job' | 'rank' | 'world' | 'node'>): void {
+    m.node.feed.send(rank, rankReportLine({ ...r, job: this.name, rank, world: this.world, node: m.node.node }));
+  }
+
   /** The ranks on `m` are gone: an `idle` report from each (what the agent's process watch would see), then close. */
   private retire(m: Member): void {
     for (const rank of m.ranks) {
-      m.node.feed.send(
-        rank,
-        rankReportLine({
-          job: this.name,
-          rank,
-          world: this.world,
-          node: m.node.node,
-          step: this.current,
-          ts: this.d.clock.now(),
-          phase: 'idle',
-        }),
-      );
+      this.report(m, rank, { step: this.current, ts: this.d.clock.now(), phase: 'idle' });
       m.node.feed.closeRank(rank);
       this.writers.get(rank)?.close();
       this.writers.delete(rank);

@@ -77,3 +77,17 @@ export function when(ms) {
   const d = new Date(ms);
   return Number.isNaN(d.getTime()) ? '—' : d.toLocaleString();
 }
+
+/** Call `redraw` 200 ms after the window stops resizing; returns the function that stops listening. */
+export function onResize(redraw) {
+  let timer = 0;
+  const listener = () => {
+    clearTimeout(timer);
+    timer = setTimeout(redraw, 200);
+  };
+  window.addEventListener('resize', listener);
+  return () => {
+    clearTimeout(timer);
+    window.removeEventListener('resize', listener);
+  };
+}

@@ -3,7 +3,7 @@
 // and one incident's five moments on one axis with the gaps named, plus its events. The live
 // feed does not carry incidents, so both pages poll every 5 s.
 import { getJson } from './api.js';
-import { h, replace, table, when } from './dom.js';
+import { h, onResize, replace, table, when } from './dom.js';
 import {
   CATEGORIES,
   CATEGORY_META,
@@ -315,18 +315,13 @@ export function mountIncidents(root) {
   }
 
   const timer = setInterval(load, POLL_MS);
-  let resizeTimer = 0;
-  const onResize = () => {
-    clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(() => lastStatsData && drawTrends(lastStatsData), 200);
-  };
-  window.addEventListener('resize', onResize);
+  const stopResize = onResize(() => lastStatsData && drawTrends(lastStatsData));
   load();
   return {
     unmount() {
       abort.abort();
       clearInterval(timer);
-      window.removeEventListener('resize', onResize);
+      stopResize();
       for (const c of charts) c.destroy();
     },
   };

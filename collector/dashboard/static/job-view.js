@@ -2,7 +2,7 @@
 // line), its loss curve, hang/straggler/diagnosis events and checkpoint status. Charts are
 // uPlot (served from /ui/vendor/, loaded as a classic script by index.html).
 import { getJson } from './api.js';
-import { h, replace, table, when } from './dom.js';
+import { h, onResize, replace, table, when } from './dom.js';
 import { formatAge, naturalCompare, recentFirst, stepTimeSeries } from './model.js';
 
 const SEV_CLASS = { fatal: 's-fatal', degraded: 's-degraded', warn: 's-warn', info: 's-info' };
@@ -70,12 +70,7 @@ export function mountJob(root, ctx) {
     draw(r.data);
   };
   const timer = setInterval(load, 5000);
-  let resizeTimer = 0;
-  const onResize = () => {
-    clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(() => lastData && draw(lastData), 200);
-  };
-  window.addEventListener('resize', onResize);
+  const stopResize = onResize(() => lastData && draw(lastData));
   load();
 
   function draw(d) {
@@ -206,7 +201,7 @@ export function mountJob(root, ctx) {
     unmount() {
       abort.abort();
       clearInterval(timer);
-      window.removeEventListener('resize', onResize);
+      stopResize();
       for (const c of charts) c.destroy();
     },
   };
