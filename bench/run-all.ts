@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: runs every bench script present in bench/ (agent, collector and, where they
- * exist, checkpoint, isolation, training-detect) with `--json`, one after another so they do not
+ * exist, reconnect-storm, checkpoint, isolation, training-detect) with `--json`, one after another so they do not
  * compete for the cores, and rewrites bench/RESULTS.md with the machine, the date and each
  * figure beside its goal. A bench that fails gets a "Failed" section; the others still run.
  * Usage: node --import tsx bench/run-all.ts [-- --only agent,collector-1000] [--dry-run]
@@ -30,6 +30,8 @@ const BENCHES: readonly { id: string; script: string; args: string[] }[] = [
     script: 'collector',
     args: ['--agents', '10000', '--seconds', '20', '--connect-timeout', '60', '--tmpfs', '1'],
   },
+  // 10,000 nodes leave, are lost and return: the store's loop time, group commit vs a write each
+  { id: 'reconnect-storm', script: 'reconnect-storm', args: [] },
   { id: 'checkpoint', script: 'checkpoint', args: [] },
   { id: 'isolation', script: 'isolation', args: [] },
   { id: 'training-detect', script: 'training-detect', args: [] },

@@ -180,3 +180,111 @@ describe('metrics through the batcher (samples held compactly)', () => {
     expect(replay).toEqual([{ ok: true, fresh: true }]);
   });
 });
+
+describe("the fleet's own writes through the group commit", () => {
+  const count = (store: Store, sql: string, ...args: unknown[]) =>
+    (
+      store
+        .database()
+        .prepare(sql)
+        .get(...args) as { n: number }
+    ).n;
+
+  it('stores a storm of hellos, disconnects and lost nodes in one transaction per turn, in order', async () => {
+    const store = new Store(':memory:');
+    const fleet = new Fleet(store, log);
+    const batcher = new ApplyBatcher(store, fleet, log);
+    // commits: top-level transactions (a write's savepoint runs inside one)
+    let transactions = 0;
+    const batch = store.batch.bind(store);
+    store.batch = <T>(fn: () => T): T => {
+      if (!store.database().inTransaction) transactions += 1;
+      return batch(fn);
+    };
+    for (let i = 0; i < 300; i++) fleet.hello(hello(`n${i}`), 1);
+    // memory knows them at once; the disk with the commit
+    expect(fleet.listNodes()).toHaveLength(300);
+    expect(count(store, 'SELECT count(*) n FROM nodes')).toBe(0);
+    batcher.submit('n7', findings(1, 'after-hello'), 2, () => {});
+    for (let i = 0; i < 300; i++) fleet.disconnected(`n${i}`, false, 3);
+    await settle();
+    expect(transactions).toBe(1);
+    expect(count(store, "SELECT count(*) n FROM nodes WHERE state = 'offline'")).toBe(300);
+    expect(count(store, "SELECT count(*) n FROM events WHERE type = 'connected'")).toBe(300);
+    expect(count(store, "SELECT count(*) n FROM events WHERE type = 'disconnected'")).toBe(300);
+    // the message sent after the welcome was stored after the hello row, so its seq stands
+    expect(count(store, "SELECT last_seq n FROM nodes WHERE id = 'n7'")).toBe(1);
+
+    transactions = 0;
+    expect(fleet.tick(10 * 60_000, 60_000)).toHaveLength(300);
+    expect(count(store, "SELECT count(*) n FROM findings WHERE code = 'node.lost'")).toBe(0);
+    await settle();
+    expect(transactions).toBe(1);
+    expect(count(store, "SELECT count(*) n FROM nodes WHERE state = 'lost'")).toBe(300);
+    expect(count(store, "SELECT count(*) n FROM findings WHERE code = 'node.lost' AND active = 1")).toBe(300);
+  });
+
+  it('announces a collector finding only once it is committed', async () => {
+    const store = new Store(':memory:');
+    const fleet = new Fleet(store, log);
+    new ApplyBatcher(store, fleet, log);
+    fleet.hello(hello('a'), 1);
+    fleet.disconnected('a', false, 1);
+    await settle();
+    const seen: [string, number][] = [];
+    fleet.on('finding', (e) =>
+      seen.push([
+        e.change,
+        count(store, "SELECT count(*) n FROM findings WHERE node = 'a' AND code = 'node.lost' AND active = 1"),
+      ]),
+    );
+    fleet.tick(10 * 60_000, 60_000);
+    expect(seen).toEqual([]);
+    await settle();
+    expect(seen).toEqual([['opened', 1]]);
+    fleet.hello(hello('a'), 11 * 60_000); // back: node.lost clears
+    expect(seen).toEqual([['opened', 1]]);
+    await settle();
+    expect(seen).toEqual([
+      ['opened', 1],
+      ['cleared', 0],
+    ]);
+  });
+
+  it("tells the session when its hello could not be stored, and keeps the batch's other writes", async () => {
+    const store = new Store(':memory:');
+    const fleet = new Fleet(store, log);
+    new ApplyBatcher(store, fleet, log);
+    const upsert = store.upsertHello.bind(store);
+    store.upsertHello = (n) => {
+      if (n.id === 'bad') throw new Error('SQLITE_CONSTRAINT');
+      upsert(n);
+    };
+    const failures: string[] = [];
+    fleet.hello(hello('good1'), 1, () => failures.push('good1'));
+    fleet.hello(hello('bad'), 1, (err) => failures.push(`bad: ${(err as Error).message}`));
+    fleet.hello(hello('good2'), 1, () => failures.push('good2'));
+    expect(failures).toEqual([]);
+    await settle();
+    expect(failures).toEqual(['bad: SQLITE_CONSTRAINT']);
+    expect(count(store, 'SELECT count(*) n FROM nodes')).toBe(2);
+    // the failed write rolled back alone: not even its event was kept
+    expect(count(store, "SELECT count(*) n FROM events WHERE node = 'bad'")).toBe(0);
+  });
+});
+
+describe('Store.upsertHello', () => {
+  it('keeps the stored seq for the same epoch, even written after messages of that epoch, and resets it for a new one', () => {
+    const store = new Store(':memory:');
+    const row = { id: 'a', hostname: 'a', labels: {}, agentVersion: 't', epoch: 'e1', now: 1 };
+    store.upsertHello(row);
+    expect(store.helloSeq('a', 'e1')).toBe(0);
+    store.applySequenced('a', 41, 2, () => {});
+    store.upsertHello({ ...row, now: 3 }); // a reconnect's row, committed after seq 41
+    expect(store.helloSeq('a', 'e1')).toBe(41);
+    expect(store.helloSeq('a', 'e2')).toBe(0);
+    store.upsertHello({ ...row, epoch: 'e2', now: 4 });
+    expect(store.helloSeq('a', 'e2')).toBe(0);
+    expect(store.helloSeq('unknown', 'e1')).toBe(0);
+  });
+});

@@ -6,6 +6,10 @@
  * what the disk does not hold, and every message in the batch is refused (the agents replay).
  * When one message fails alone (its savepoint rolled back), the node's later messages in the
  * same batch are refused too: applying them would store a seq past the one that was not applied.
+ *
+ * The fleet's own writes (a hello, a disconnect, a lost node, a collector-owned finding) join the
+ * same queue through `defer`, in order with the messages: a node's hello row is written before
+ * the messages it sends after its welcome, and a thousand agents leaving at once are one commit.
  */
 import type { Logger } from '../core/logger.ts';
 import type { SequencedMessage } from '../protocol/messages.ts';
@@ -18,12 +22,9 @@ export type ApplyOutcome = { ok: true; fresh: boolean } | { ok: false; error: un
 const FRESH: ApplyOutcome = Object.freeze({ ok: true, fresh: true });
 const DUPLICATE: ApplyOutcome = Object.freeze({ ok: true, fresh: false });
 
-interface Item {
-  nodeId: string;
-  msg: SequencedMessage;
-  now: number;
-  done: (o: ApplyOutcome) => void;
-}
+type Item =
+  | { nodeId: string; msg: SequencedMessage; now: number; done: (o: ApplyOutcome) => void }
+  | { write: () => void; onFailure: ((err: unknown) => void) | undefined };
 
 export class ApplyBatcher {
   private queue: Item[] = [];
@@ -36,11 +37,25 @@ export class ApplyBatcher {
     private readonly fleet: Fleet,
     private readonly log: Logger,
     private readonly maxBatch = 2000,
-  ) {}
+  ) {
+    fleet.useWriter((write, onFailure) => this.defer(write, onFailure));
+  }
 
   /** Queue a message; `done` is called after the batch that holds it commits (or fails). */
   submit(nodeId: string, msg: SequencedMessage, now: number, done: (o: ApplyOutcome) => void): void {
-    this.queue.push({ nodeId, msg, now, done });
+    this.enqueue({ nodeId, msg, now, done });
+  }
+
+  /**
+   * Queue one of the fleet's own writes. It runs in its own savepoint inside the next batch: when
+   * it throws, it alone is rolled back and `onFailure` hears why (or the log, without one).
+   */
+  defer(write: () => void, onFailure?: (err: unknown) => void): void {
+    this.enqueue({ write, onFailure });
+  }
+
+  private enqueue(item: Item): void {
+    this.queue.push(item);
     if (this.queue.length >= this.maxBatch) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
@@ -55,13 +70,21 @@ export class ApplyBatcher {
     this.queue = [];
     if (!items.length) return;
     this.lastBatchSize = items.length;
-    const outcomes: ApplyOutcome[] = new Array(items.length);
+    const outcomes: (ApplyOutcome | undefined)[] = new Array(items.length);
     this.fleet.beginBatch();
     try {
       this.store.batch(() => {
         let failed: Set<string> | undefined;
         for (let k = 0; k < items.length; k++) {
           const i = items[k]!;
+          if ('write' in i) {
+            try {
+              this.store.batch(i.write);
+            } catch (error) {
+              outcomes[k] = { ok: false, error };
+            }
+            continue;
+          }
           if (failed?.has(i.nodeId)) {
             outcomes[k] = { ok: false, error: new Error(`an earlier message of ${i.nodeId} in this batch failed`) };
             continue;
@@ -79,10 +102,20 @@ export class ApplyBatcher {
     } catch (error) {
       this.log.error({ err: error, batch: items.length }, 'group commit failed; reloading the fleet from the database');
       this.fleet.reload();
-      for (const i of items) i.done({ ok: false, error });
+      for (const i of items) this.report(i, { ok: false, error });
       return;
     }
     this.fleet.flushEvents();
-    for (let k = 0; k < items.length; k++) items[k]!.done(outcomes[k]!);
+    for (let k = 0; k < items.length; k++) this.report(items[k]!, outcomes[k] ?? FRESH);
+  }
+
+  private report(i: Item, o: ApplyOutcome): void {
+    if (!('write' in i)) {
+      i.done(o);
+      return;
+    }
+    if (o.ok) return;
+    if (i.onFailure) i.onFailure(o.error);
+    else this.log.error({ err: o.error }, 'failed to store a fleet change');
   }
 }

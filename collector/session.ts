@@ -103,7 +103,10 @@ export class AgentSession {
       clearTimeout(this.helloTimer);
       this.nodeId = msg.nodeId;
       this.onIdentified(this);
-      const lastSeq = this.fleet.hello(msg, now);
+      const lastSeq = this.fleet.hello(msg, now, (err) => {
+        this.log.error({ err, node: msg.nodeId }, 'failed to store an agent hello');
+        this.fail('STORE_IO', 'the collector could not store this hello');
+      });
       this.log.info({ node: msg.nodeId, epoch: msg.epoch, lastSeq }, 'agent session established');
       this.send({
         v: PROTOCOL_VERSION,

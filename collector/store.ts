@@ -181,9 +181,11 @@ export class Store {
     this.stmts = {
       upsertNode: this.db.prepare(`
         INSERT INTO nodes (id, hostname, labels, agent_version, epoch, last_seq, boot_id, state, first_seen, last_seen)
-        VALUES (@id, @hostname, @labels, @agentVersion, @epoch, @lastSeq, @bootId, @state, @now, @now)
+        VALUES (@id, @hostname, @labels, @agentVersion, @epoch, 0, @bootId, @state, @now, @now)
         ON CONFLICT(id) DO UPDATE SET hostname = @hostname, labels = @labels, agent_version = @agentVersion,
-          epoch = @epoch, last_seq = @lastSeq, boot_id = @bootId, state = @state, last_seen = @now`),
+          last_seq = CASE WHEN epoch = @epoch THEN last_seq ELSE 0 END,
+          epoch = @epoch, boot_id = @bootId, state = @state, last_seen = @now`),
+      nodeSeq: this.db.prepare('SELECT epoch, last_seq FROM nodes WHERE id = ?'),
       setSeq: this.db.prepare('UPDATE nodes SET last_seq = ?, last_seen = ? WHERE id = ?'),
       setState: this.db.prepare('UPDATE nodes SET state = ?, last_seen = MAX(last_seen, ?) WHERE id = ?'),
       setSnapshot: this.db.prepare('UPDATE nodes SET health = ?, probes = ?, facts = ? WHERE id = ?'),
@@ -213,7 +215,17 @@ export class Store {
     });
   }
 
-  /** Record a node's hello; resets its sequence when the epoch changed. Returns the stored last seq. */
+  /** The last seq stored for a node's epoch: 0 for a new node or a new epoch. A read; no write. */
+  helloSeq(id: string, epoch: string): number {
+    const prev = this.stmts.nodeSeq.get(id) as Row | undefined;
+    return prev && prev.epoch === epoch ? (prev.last_seq as number) : 0;
+  }
+
+  /**
+   * Record a node's hello. The stored seq survives when the epoch is the same and resets to 0
+   * when it changed — decided in the statement itself, so a write that commits after messages
+   * of the same epoch (the group commit orders them) never moves the seq back.
+   */
   upsertHello(n: {
     id: string;
     hostname: string;
@@ -222,19 +234,13 @@ export class Store {
     epoch: string;
     bootId?: string;
     now: number;
-  }): number {
-    return this.db.transaction(() => {
-      const prev = this.db.prepare('SELECT epoch, last_seq FROM nodes WHERE id = ?').get(n.id) as Row | undefined;
-      const lastSeq = prev && prev.epoch === n.epoch ? (prev.last_seq as number) : 0;
-      this.stmts.upsertNode.run({
-        ...n,
-        labels: JSON.stringify(n.labels),
-        bootId: n.bootId ?? null,
-        lastSeq,
-        state: 'online',
-      });
-      return lastSeq;
-    })();
+  }): void {
+    this.stmts.upsertNode.run({
+      ...n,
+      labels: JSON.stringify(n.labels),
+      bootId: n.bootId ?? null,
+      state: 'online',
+    });
   }
 
   /** Apply a sequenced message atomically: `apply` runs inside the transaction that records the seq. */

@@ -9,6 +9,7 @@ export const GOALS: Record<string, Record<string, string>> = {
   collector: { p99Ms: '< 100' },
   'collector-10000': { agents: '≥ 10000' },
   'collector-10000-tmpfs': { agents: '≥ 10000' },
+  'reconnect-storm': { busyRatio: '< 0.25' },
 };
 
 /** Whether `value` meets `goal` (`≤ 1`, `< 100`, `≥ 10000`, `> 0`, `= 0`); undefined when the goal is not numeric. */
