@@ -130,6 +130,12 @@ export const agentConfigSchema = z
     checkpoint: checkpointConfigSchema.prefault({}),
     /** How this node launches network tests when the collector asks (nccl-tests, perftest). */
     nettest: nettestConfigSchema.prefault({}),
+    /**
+     * When the agent times its own event-loop stalls with a 10 ms ticker: while it works (probe runs,
+     * API requests, busy spells; the rest is bounded by the loop's busy time, agent/loop-stall.ts) or
+     * always (exact everywhere, as monitorEventLoopDelay is, for about 0.45 % of a core more).
+     */
+    loopStallTimer: z.enum(['work', 'always']).default('work'),
     log: z
       .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
       .strict()

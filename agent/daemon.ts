@@ -77,7 +77,9 @@ export class AgentDaemon {
 
   constructor(private readonly d: AgentDeps) {
     this.log = moduleLogger(d.log, 'agent');
-    this.metrics = new AgentMetrics(moduleLogger(d.log, 'agent-metrics'));
+    this.metrics = new AgentMetrics(moduleLogger(d.log, 'agent-metrics'), {
+      loopStallTimer: d.config.loopStallTimer,
+    });
     const c = d.config;
     const probes = d.probes ?? [
       ...BUILTIN_PROBES,

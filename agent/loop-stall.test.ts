@@ -105,10 +105,40 @@ describe('LoopStallMeter', () => {
       await sleep(150);
       expect(m.maxMs()).toBeGreaterThanOrEqual(70);
       expect(m.fineTimerOn).toBe(true); // that window was busy
+      // the block was bounded, not timed: the carry into the first tick is not a timed stall
+      expect(m.timedMaxMs()).toBeLessThan(40);
       await sleep(1300);
       expect(m.fineTimerOn).toBe(false);
     } finally {
       m.close();
+    }
+  });
+
+  it('with `always`, times every stall: many short tasks in a window are not summed into one', async () => {
+    const work = new LoopStallMeter({ windowMs: 200, busyMs: 1000 });
+    const always = new LoopStallMeter({ windowMs: 200, busyMs: 1000, always: true });
+    try {
+      expect(always.fineTimerOn).toBe(true);
+      always.hold()(); // a hold and its release leave it on
+      expect(always.fineTimerOn).toBe(true);
+      await sleep(250);
+      work.reset();
+      always.reset();
+      // ten 4 ms tasks 12 ms apart, then one of 15 ms: 55 ms of busy time, no stall past ~15 ms
+      for (let i = 0; i < 10; i++) {
+        block(4);
+        await sleep(12);
+      }
+      block(15);
+      await sleep(250);
+      expect(always.timedMaxMs()).toBeGreaterThanOrEqual(5); // the 15 ms task, timed
+      expect(always.timedMaxMs()).toBeLessThan(30);
+      expect(always.maxMs()).toBe(always.timedMaxMs());
+      // the bound without the ticker sums the busy time the windows held
+      expect(work.maxMs()).toBeGreaterThanOrEqual(40);
+    } finally {
+      work.close();
+      always.close();
     }
   });
 });

@@ -58,9 +58,13 @@ export class AgentMetrics {
   });
   private readonly sampleGauges = new Map<string, { gauge: Gauge<string>; labels: string[] }>();
   /** Probe runs and API requests hold it, so the agent's stalls are timed finely while it works (loop-stall.ts). */
-  readonly loopStall = new LoopStallMeter();
+  readonly loopStall: LoopStallMeter;
 
-  constructor(private readonly log: Logger) {
+  constructor(
+    private readonly log: Logger,
+    opts: { loopStallTimer?: 'work' | 'always' } = {},
+  ) {
+    this.loopStall = new LoopStallMeter({ always: opts.loopStallTimer === 'always' });
     const loopStall = this.loopStall;
     new Gauge({
       name: 'keelson_event_loop_delay_max_seconds',
