@@ -7,8 +7,9 @@
  *   `resolutionMs` ticker runs and each tick's lateness is a stall, as monitorEventLoopDelay
  *   measures it.
  * - Otherwise the loop's utilization is read every 250 ms. A stall cannot outlast the time the
- *   loop was busy; one may straddle a reading, so each reading also carries the busy stretch that
- *   may still be running at the previous one (`foldReading`). An idle agent wakes 4 times a second.
+ *   loop was busy; one may straddle a reading, so each reading also carries what may still be
+ *   running at the previous one (`foldReading`): for a reading taken by the window timer, no more
+ *   than that timer's own lateness. An idle agent wakes 4 times a second.
  * Where the two meet (arming, disarming) the carried stretch is added, so the figure is never
  * below the true stall by more than the ticker's period.
  *
@@ -36,17 +37,35 @@ export interface Reading {
   activeMs: number;
   /** Time elapsed (ms). */
   elapsedMs: number;
+  /**
+   * Set when the reading is taken by a timer: how late that timer ran (ms). A stall is a timer
+   * running late, and every timer due before this one runs before it, so the only stall that can
+   * reach across this reading began after this timer was due: it is no longer than this.
+   */
+  timerLateMs?: number;
 }
 
 /**
- * Fold one reading: the longest stall it can contain (`stallMs`) and the busy stretch that may
- * still be running at its end (`carryMs`: all of the previous carry too when the loop never went
- * idle in between). Pure.
+ * Fold one reading: the longest stall it can contain (`stallMs`: its busy time plus what may have
+ * reached across the previous reading) and what may reach across this one (`carryMs`). A reading
+ * taken anywhere (a hold starting mid-task) carries its busy stretch — all of the previous carry
+ * too when the loop never went idle in between; a timer's reading carries no more than its own
+ * lateness. Pure.
  */
 export function foldReading(carryMs: number, r: Reading): { stallMs: number; carryMs: number } {
   const neverIdle = r.activeMs >= r.elapsedMs - 0.01;
-  return { stallMs: carryMs + r.activeMs, carryMs: neverIdle ? carryMs + r.activeMs : r.activeMs };
+  const anywhere = neverIdle ? carryMs + r.activeMs : r.activeMs;
+  return {
+    stallMs: carryMs + r.activeMs,
+    carryMs: r.timerLateMs === undefined ? anywhere : Math.min(anywhere, r.timerLateMs),
+  };
 }
+
+/**
+ * Node runs a repeating timer again `period` after its callback began, on libuv's millisecond clock:
+ * a reading's own lateness is known to about a millisecond, and this much more is carried.
+ */
+const TIMER_SLACK_MS = 2;
 
 /** A tick of the armed ticker: how late it ran (ms). Pure. */
 export function tickStall(sinceLastTickMs: number, resolutionMs: number): number {
@@ -58,6 +77,9 @@ export class LoopStallMeter {
   private readonly busyMs: number;
   private readonly hotMs: number;
   private readonly window: NodeJS.Timeout;
+  private readonly windowMs: number;
+  /** When the window timer's callback last began: it is next due `windowMs` later. */
+  private lastWindowAt: number;
   private ticker: NodeJS.Timeout | undefined;
   private holds = 0;
   private hotUntil = 0;
@@ -78,7 +100,9 @@ export class LoopStallMeter {
     this.hotMs = o.hotMs ?? 10_000;
     this.lastElu = performance.eventLoopUtilization();
     this.lastReadAt = performance.now();
-    this.window = setInterval(() => this.onWindow(), o.windowMs ?? 250);
+    this.windowMs = o.windowMs ?? 250;
+    this.lastWindowAt = performance.now();
+    this.window = setInterval(() => this.onWindow(), this.windowMs);
     this.window.unref();
     if (o.always) this.hold();
   }
@@ -127,13 +151,14 @@ export class LoopStallMeter {
     if (stallMs > this.maxStallMs) this.maxStallMs = stallMs;
   }
 
-  /** Read utilization since the last reading (unarmed only). */
-  private read(): Reading {
+  /** Read utilization since the last reading (unarmed only); `timerLateMs` when a timer reads. */
+  private read(timerLateMs?: number): Reading {
     const now = performance.now();
     const elu = performance.eventLoopUtilization();
-    const r = {
+    const r: Reading = {
       activeMs: performance.eventLoopUtilization(elu, this.lastElu).active,
       elapsedMs: now - this.lastReadAt,
+      ...(timerLateMs !== undefined ? { timerLateMs } : {}),
     };
     this.lastElu = elu;
     this.lastReadAt = now;
@@ -144,8 +169,11 @@ export class LoopStallMeter {
   }
 
   private onWindow(): void {
+    const now = performance.now();
+    const lateMs = Math.max(0, now - this.lastWindowAt - this.windowMs);
+    this.lastWindowAt = now;
     if (this.ticker) return;
-    const r = this.read();
+    const r = this.read(lateMs + TIMER_SLACK_MS);
     if (r.activeMs > this.busyMs) this.hotUntil = performance.now() + this.hotMs;
     this.update();
   }
