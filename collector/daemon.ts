@@ -106,7 +106,7 @@ export class CollectorDaemon {
       dataDir: c.dataDir,
       registry: this.metrics.registry,
       log: d.log,
-      fleetSize: () => this.fleet.listNodes().length,
+      fleetSize: () => this.fleet.size,
       // The job it reports training for; the `job` label for nodes whose trainers do not report.
       jobOfNode: (node) =>
         this.fleet.trainingJobOf(node, d.clock.now()) ?? this.fleet.nodeDetail(node)?.node.labels.job,
@@ -210,6 +210,7 @@ export class CollectorDaemon {
     this.wss.close();
     this.batcher.flush();
     this.incidents.close();
+    this.metrics.close();
     this.store.close();
     this.log.info('collector stopped');
   }

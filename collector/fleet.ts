@@ -19,6 +19,7 @@ import type {
 } from '../protocol/messages.ts';
 import type { TrainingSummary } from '../protocol/training.ts';
 import { isDuplicate, nodeHealthOf, nodesToMarkLost, reconcileSnapshot } from './reconcile.ts';
+import { type SampleShape, SampleShapes } from './sample-shapes.ts';
 import type { FindingQuery, Store, StoredFinding } from './store.ts';
 import { JobAnalyzer, type JobAnalyzerOptions } from './training/job-analyzer.ts';
 import { JobHistory } from './training/job-history.ts';
@@ -71,14 +72,15 @@ interface NodeEntry {
 }
 
 /**
- * A probe's latest samples, kept compact: the names and labels of the message that set the
- * shape, and the newest values in a Float64Array. A probe reports the same series run after
- * run, so a metrics message usually only overwrites numbers and leaves nothing long-lived for
- * the garbage collector (holding each message's ~100 sample objects for a second promoted them
- * all to the old generation: at 10,000 agents, major GCs every few seconds).
+ * A probe's latest samples, kept compact: the names and labels (a shape shared with the other
+ * nodes reporting the same series: sample-shapes.ts) and the newest values in a Float64Array. A
+ * probe reports the same series run after run, so a metrics message usually only overwrites
+ * numbers and leaves nothing long-lived for the garbage collector (holding each message's ~100
+ * sample objects for a second promoted them all to the old generation: at 10,000 agents, major
+ * GCs every few seconds).
  */
 interface HeldSamples {
-  shape: readonly MetricSampleMsg[];
+  shape: readonly SampleShape[];
   values: Float64Array;
 }
 
@@ -95,7 +97,11 @@ function sameLabels(a: Record<string, string> | undefined, b: Record<string, str
 }
 
 /** Fold `samples` into what is held (in place when the series are the same), or hold them anew. */
-function holdSamples(held: HeldSamples | undefined, samples: readonly MetricSampleMsg[]): HeldSamples {
+function holdSamples(
+  held: HeldSamples | undefined,
+  samples: readonly MetricSampleMsg[],
+  shapes: SampleShapes,
+): HeldSamples {
   if (held?.shape.length === samples.length) {
     const { shape, values } = held;
     let i = 0;
@@ -107,7 +113,7 @@ function holdSamples(held: HeldSamples | undefined, samples: readonly MetricSamp
     }
     if (i === samples.length) return held;
   }
-  return { shape: samples, values: Float64Array.from(samples, (s) => s.value) };
+  return { shape: shapes.intern(samples), values: Float64Array.from(samples, (s) => s.value) };
 }
 
 /** The held samples as messages carry them. */
@@ -172,6 +178,8 @@ export class Fleet extends EventEmitter {
   /** Inside a group commit: events wait for the commit. */
   private deferring = false;
   private deferred: [string, unknown][] = [];
+  /** Sample names and labels, shared between nodes that report the same series. */
+  private readonly shapes = new SampleShapes();
   /** Set when a snapshot brought new facts: version drift is recomputed on the next tick. */
   private factsChanged = true;
   /** How writes outside a sequenced message reach the store: at once, or with the group commit. */
@@ -377,7 +385,7 @@ export class Fleet extends EventEmitter {
       else n.probes.push(probe);
     }
     const key = probe ? probe.name : '';
-    n.samplesByProbe.set(key, holdSamples(n.samplesByProbe.get(key), msg.samples));
+    n.samplesByProbe.set(key, holdSamples(n.samplesByProbe.get(key), msg.samples, this.shapes));
   }
 
   /** The node's session ended. */
@@ -538,6 +546,16 @@ export class Fleet extends EventEmitter {
       this.setCollectorFinding(n, f, now);
     }
     return lost;
+  }
+
+  /** How many nodes the fleet knows (in any state). */
+  get size(): number {
+    return this.nodes.size;
+  }
+
+  /** Every active finding held, on any node (for counting: do not keep or change them). */
+  forEachActiveFinding(fn: (f: Readonly<Finding>, node: string) => void): void {
+    for (const n of this.nodes.values()) for (const f of n.findings.values()) fn(f, n.id);
   }
 
   listNodes(): NodeView[] {
