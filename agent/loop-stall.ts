@@ -23,9 +23,12 @@ export interface LoopStallOptions {
   resolutionMs?: number;
   /** How often utilization is read while not armed (the idle agent's only wake-up). */
   windowMs?: number;
-  /** A reading whose loop was busier than this arms the ticker … */
+  /**
+   * A reading whose loop was busier than this (default 8 ms) arms the ticker for `hotMs` (3 s): a
+   * GC cycle's marking steps and pauses spread over a second or so, and past the first window
+   * they are timed instead of summed into a bound.
+   */
   busyMs?: number;
-  /** … for this long. */
   hotMs?: number;
   /** Keep the ticker on all the time: every stall timed, none bounded. */
   always?: boolean;
@@ -96,8 +99,8 @@ export class LoopStallMeter {
 
   constructor(o: LoopStallOptions = {}) {
     this.res = o.resolutionMs ?? 10;
-    this.busyMs = o.busyMs ?? 20;
-    this.hotMs = o.hotMs ?? 10_000;
+    this.busyMs = o.busyMs ?? 8;
+    this.hotMs = o.hotMs ?? 3_000;
     this.lastElu = performance.eventLoopUtilization();
     this.lastReadAt = performance.now();
     this.windowMs = o.windowMs ?? 250;
