@@ -51,7 +51,7 @@ export class CollectorMetrics {
     // Registered after the one above, so both read the period before it is reset.
     new Gauge({
       name: 'keelson_collector_event_loop_delay_max_seconds',
-      help: "Longest event-loop stall of the collector since the previous scrape (sampled every 10 ms).",
+      help: 'Longest event-loop stall of the collector since the previous scrape (sampled every 10 ms).',
       registers: [this.registry],
       collect() {
         this.set(loopDelay.count ? stallSeconds(loopDelay.max) : 0);
