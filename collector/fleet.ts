@@ -29,7 +29,8 @@ export type NodeState = 'online' | 'offline' | 'lost';
 
 /**
  * Runs a store write of the fleet's own: at once (a throw reaches the caller), or queued for
- * the group commit (a failure reaches `onFailure`, after the fleet has reloaded from the store).
+ * the group commit (a failure reaches `onFailure`; when the whole commit failed, after the fleet
+ * reloaded from the store, else the write alone was rolled back and memory keeps the change).
  */
 export type FleetWriter = (write: () => void, onFailure?: (err: unknown) => void) => void;
 const immediateWriter: FleetWriter = (write) => write();

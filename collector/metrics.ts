@@ -3,6 +3,8 @@ import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Fleet } from './fleet.ts';
 
+const LOOP_RESOLUTION_MS = 10;
+
 export class CollectorMetrics {
   readonly registry = new Registry();
   readonly frames = new Counter({
@@ -87,5 +89,3 @@ export class CollectorMetrics {
     this.loopDelay.disable();
   }
 }
-
-const LOOP_RESOLUTION_MS = 10;
