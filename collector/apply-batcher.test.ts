@@ -1,23 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../core/logger.ts';
-import type { Hello, SequencedMessage } from '../protocol/messages.ts';
+import type { SequencedMessage } from '../protocol/messages.ts';
+import { helloFrom } from '../test/helpers/messages.ts';
 import { ApplyBatcher, type ApplyOutcome } from './apply-batcher.ts';
 import { Fleet } from './fleet.ts';
 import { Store } from './store.ts';
 
 const log = silentLogger();
-const hello = (nodeId: string): Hello => ({
-  v: 1,
-  ts: 0,
-  type: 'hello',
-  nodeId,
-  hostname: nodeId,
-  labels: {},
-  agentVersion: 't',
-  capabilities: [],
-  epoch: 'e',
-  lastAckedSeq: 0,
-});
+const hello = (nodeId: string) => helloFrom(nodeId);
 const findings = (seq: number, component: string): SequencedMessage => ({
   v: 1,
   ts: seq,

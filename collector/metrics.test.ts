@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../core/logger.ts';
+import { helloFrom } from '../test/helpers/messages.ts';
 import { Fleet } from './fleet.ts';
 import { CollectorMetrics } from './metrics.ts';
 import { Store } from './store.ts';
@@ -43,20 +44,7 @@ describe('CollectorMetrics', () => {
     const fleet = new Fleet(store, silentLogger());
     const m = new CollectorMetrics(fleet);
     try {
-      const hello = (nodeId: string) =>
-        ({
-          v: 1,
-          ts: 0,
-          type: 'hello',
-          nodeId,
-          hostname: nodeId,
-          labels: {},
-          agentVersion: 't',
-          capabilities: [],
-          epoch: 'e',
-          lastAckedSeq: 0,
-        }) as const;
-      for (const n of ['a', 'b', 'c']) fleet.hello({ ...hello(n), capabilities: [] }, 0);
+      for (const n of ['a', 'b', 'c']) fleet.hello(helloFrom(n), 0);
       for (const n of ['a', 'b']) fleet.disconnected(n, false, 0);
       fleet.tick(10 * 60_000, 60_000); // a and b lost: node.lost, degraded
       const text = await m.registry.metrics();
