@@ -159,7 +159,7 @@ export function timelineLayout(incident, now) {
   // Moments that close a gap sit at its end, so a zero-length gap still keeps them apart.
   const endOf = (key) => {
     const g = gaps.find((x) => x.key === key && !x.ongoing);
-    return g ? g.start + g.width : undefined;
+    return g ? Math.min(100, g.start + g.width) : undefined;
   };
   const closes = { detected: 'detection', identified: 'identification', recovered: 'recovery' };
   const moments = MOMENTS.map(([key, label]) => {
