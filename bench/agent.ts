@@ -318,9 +318,12 @@ async function main(): Promise<void> {
           `Compiled JS (\`npm run build\`) run as the systemd unit runs it (its node flags and NODE_OPTIONS), every probe on a simulated HGX H100 (fixtures + fake tools), real /dev/kmsg, ` +
           `streaming to a real collector, watched as in production (a scrape every 15 s, a health check every 10 s); CPU includes the tools it ran. ` +
           `Default intervals: nvme and driver (300 s) ran in the first round only, so a ${round(prod.wall, 0)} s window under-counts them. ` +
-          `Two passes of ${round(prod.wall, 0)} s: CPU, memory and the gauge* figures are the agent as shipped (loopStallTimer: work — its gauge is timed by a 10 ms ticker while it works and ` +
-          `bounded by the loop's busy time otherwise, an upper bound that sums short tasks: agent/loop-stall.ts); maxEventLoopDelayMs is the second pass, the same agent with ` +
-          `loopStallTimer: always (every stall timed, as monitorEventLoopDelay times them; stallPassCpuPercent is what that ticker costs). ` +
+          `CPU, memory and the gauge* figures are the agent as shipped (loopStallTimer: work — its gauge is timed by a 10 ms ticker while it works and ` +
+          `bounded by the loop's busy time otherwise, an upper bound that sums short tasks: agent/loop-stall.ts)` +
+          (exact
+            ? `; maxEventLoopDelayMs is a second ${round(exact.wall, 0)} s pass, the same agent with loopStallTimer: always ` +
+              `(every stall timed, as monitorEventLoopDelay times them; stallPassCpuPercent is what that ticker costs). `
+            : ' (--stall-pass 0: no exact stall figure). ') +
           `controlMaxEventLoopDelayMs is an idle Node process measured with a 10 ms timer meanwhile: the ` +
           `machine's own scheduling noise (load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores at the end).`,
       },
